@@ -1,0 +1,85 @@
+"""Shared fixtures: personas, a real small model, and the check that the services
+the tests need (PostgreSQL, Redis) are up."""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+SERVICE_HELP = {
+    "PostgreSQL": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    "Redis": "redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no",
+}
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlparse(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    services = {
+        "PostgreSQL": (os.environ.get("DATABASE_URL", ""), 5432),
+        "Redis": (os.environ.get("CELERY_BROKER_URL", ""), 6379),
+    }
+    for name, (url, port) in services.items():
+        if url.startswith(("postgres", "redis")) and not _reachable(url, port):
+            pytest.exit(f"{name} is not reachable at {url}. Start it with:\n  {SERVICE_HELP[name]}", returncode=3)
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", "alice@example.com", PASSWORD)
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", "bob@example.com", PASSWORD)
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def media_storage(settings, tmp_path):
+    """Filesystem storages in a fresh folder for each test."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        **{
+            alias: {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(tmp_path / alias), "base_url": None},
+            }
+            for alias in ("default", "datasets", "models")
+        },
+    }
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_file(tmp_path_factory):
+    """A small, randomly initialised NAFNet-style generator saved as .keras: every
+    inference path runs for real on it, fast."""
+    from inference.nets import build_nafnet
+
+    path = tmp_path_factory.mktemp("model") / "tiny.keras"
+    build_nafnet(width=8, enc_blocks=(1, 1), middle_blocks=1, dec_blocks=(1, 1)).save(path)
+    return path
+
+
+@pytest.fixture
+def active_model(db, media_storage, tiny_model_file):
+    from inference.registry import register_model
+
+    return register_model(tiny_model_file, name="tiny-test", activate=True)

@@ -1,0 +1,100 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Sum
+from django.utils import timezone
+
+from inference.models import ModelVersion
+
+
+class Photo(models.Model):
+    """An uploaded blurred photo, stored normalised (orientation applied, metadata
+    stripped) under a generated name, with an optional sharp reference."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
+    original = models.FileField(max_length=255)
+    reference = models.FileField(max_length=255, blank=True)
+    thumbnail = models.FileField(max_length=255, blank=True)
+    original_name = models.CharField(max_length=255, help_text="The uploaded file's name, for display only.")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    mode = models.CharField(max_length=8, help_text="Pillow mode of the stored original: RGB, RGBA, L or LA.")
+    bytes_stored = models.PositiveBigIntegerField(default=0)
+    notes = models.JSONField(default=list, blank=True, help_text="What validation changed, in words.")
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def megapixels(self) -> float:
+        return self.width * self.height / 1e6
+
+    def stored_files(self) -> list[models.fields.files.FieldFile]:
+        files = [self.original, self.reference, self.thumbnail]
+        restoration = getattr(self, "restoration", None)
+        if restoration is not None:
+            files += [restoration.result, restoration.result_jpeg]
+        return [f for f in files if f]
+
+
+def bytes_used(user) -> int:
+    return Photo.objects.filter(owner=user).aggregate(total=Sum("bytes_stored"))["total"] or 0
+
+
+class Restoration(models.Model):
+    """The deblurring job for a photo and, once it succeeds, its result and metrics."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    photo = models.OneToOneField(Photo, on_delete=models.CASCADE, related_name="restoration")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+    strength = models.FloatField(default=1.0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL)
+    result = models.FileField(max_length=255, blank=True)
+    result_jpeg = models.FileField(max_length=255, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Full-reference metrics, against the sharp reference when one was uploaded.
+    psnr_before = models.FloatField(null=True, blank=True)
+    psnr_after = models.FloatField(null=True, blank=True)
+    ssim_before = models.FloatField(null=True, blank=True)
+    ssim_after = models.FloatField(null=True, blank=True)
+    # No-reference sharpness, always computed.
+    sharpness_before = models.FloatField(null=True, blank=True)
+    sharpness_after = models.FloatField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.photo} ({self.status})"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def processing_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Remaining time, extrapolated from the progress so far."""
+        if self.status != self.Status.RUNNING or not self.started_at or self.progress <= 0.02:
+            return None
+        elapsed = (timezone.now() - self.started_at).total_seconds()
+        return max(0.0, elapsed * (1 - self.progress) / self.progress)
