@@ -59,7 +59,7 @@ def media_storage(settings, tmp_path):
         **{
             alias: {
                 "BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(tmp_path / alias), "base_url": None},
+                "OPTIONS": {"location": str(tmp_path / alias), "base_url": None, "allow_overwrite": True},
             }
             for alias in ("default", "datasets", "models")
         },

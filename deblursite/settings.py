@@ -139,7 +139,7 @@ else:
         # base_url=None: media is never served from a public URL, only by owner-checked views.
         return {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(path), "base_url": None},
+            "OPTIONS": {"location": str(path), "base_url": None, "allow_overwrite": True},
         }
 
     _media = _folder(MEDIA_ROOT)

@@ -17,6 +17,7 @@ class Photo(models.Model):
     original = models.FileField(max_length=255)
     reference = models.FileField(max_length=255, blank=True)
     thumbnail = models.FileField(max_length=255, blank=True)
+    preview = models.FileField(max_length=255, blank=True, help_text="Screen-sized JPEG for the comparison page.")
     original_name = models.CharField(max_length=255, help_text="The uploaded file's name, for display only.")
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
@@ -36,10 +37,10 @@ class Photo(models.Model):
         return self.width * self.height / 1e6
 
     def stored_files(self) -> list[models.fields.files.FieldFile]:
-        files = [self.original, self.reference, self.thumbnail]
+        files = [self.original, self.reference, self.thumbnail, self.preview]
         restoration = getattr(self, "restoration", None)
         if restoration is not None:
-            files += [restoration.result, restoration.result_jpeg]
+            files += [restoration.result, restoration.result_jpeg, restoration.result_preview]
         return [f for f in files if f]
 
 
@@ -65,7 +66,9 @@ class Restoration(models.Model):
     model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL)
     result = models.FileField(max_length=255, blank=True)
     result_jpeg = models.FileField(max_length=255, blank=True)
+    result_preview = models.FileField(max_length=255, blank=True)
     created = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
