@@ -1,0 +1,20 @@
+from django.contrib import admin
+
+from .models import Photo, Restoration
+
+
+class RestorationInline(admin.StackedInline):
+    model = Restoration
+    extra = 0
+    readonly_fields = ["status", "progress", "error", "attempts", "model_version", "started_at", "finished_at"]
+    fields = readonly_fields
+
+
+@admin.register(Photo)
+class PhotoAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "owner", "width", "height", "created"]
+    list_filter = ["restoration__status"]
+    search_fields = ["original_name", "owner__username"]
+    # File fields stay out: stored files have no public URL to link to.
+    fields = readonly_fields = ["id", "owner", "original_name", "width", "height", "mode", "bytes_stored", "notes", "created"]
+    inlines = [RestorationInline]

@@ -1,0 +1,198 @@
+"""The deblurring job's life: enqueue, claim, run, record; and recovery of jobs
+whose worker died or whose message was lost.
+
+Running a job twice is harmless: a job is claimed in a locked row before any
+work, and its result files have fixed names that a re-run overwrites."""
+
+import io
+import logging
+import time
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from PIL import Image
+
+from inference import engine, metrics
+from inference.images import encode_jpeg, encode_png, make_thumbnail, merge_like, split_alpha
+
+from .models import Restoration
+
+log = logging.getLogger(__name__)
+
+Status = Restoration.Status
+PROGRESS_WRITE_SECONDS = 1.0
+
+
+class JobCancelled(Exception):
+    """The photo was deleted while its job ran."""
+
+
+def enqueue(restoration_id: int) -> None:
+    from .tasks import deblur
+
+    deblur.delay(restoration_id)
+    Restoration.objects.filter(pk=restoration_id).update(enqueued_at=timezone.now())
+
+
+def _stale_before() -> timezone.datetime:
+    return timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
+
+
+def claim(restoration_id: int) -> Restoration | None:
+    """Mark the job running for this worker, or return None when there is nothing
+    to do: it is finished, gone, or running under a live worker."""
+    with transaction.atomic():
+        job = Restoration.objects.select_for_update().select_related("photo").filter(pk=restoration_id).first()
+        if job is None or job.is_done:
+            return None
+        if job.status == Status.RUNNING and job.heartbeat_at and job.heartbeat_at > _stale_before():
+            return None
+        now = timezone.now()
+        job.attempts += 1
+        if job.attempts > settings.JOB_MAX_ATTEMPTS:
+            job.status, job.finished_at = Status.FAILED, now
+            job.error = f"The job stopped before finishing {settings.JOB_MAX_ATTEMPTS} times and was given up."
+            job.save()
+            return None
+        job.status, job.progress, job.error = Status.RUNNING, 0.0, ""
+        job.started_at = job.heartbeat_at = now
+        job.finished_at = None
+        job.save()
+        return job
+
+
+def _read_image(file) -> Image.Image:
+    with file.open("rb") as handle:
+        image = Image.open(io.BytesIO(handle.read()))
+        image.load()
+    return image
+
+
+class _ProgressWriter:
+    """Writes progress and a heartbeat to the row, at most once a second."""
+
+    def __init__(self, job: Restoration) -> None:
+        self.job, self.last = job, 0.0
+
+    def __call__(self, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self.last < PROGRESS_WRITE_SECONDS and fraction < 1.0:
+            return
+        self.last = now
+        # The inference half of the work; metrics and saving take the rest.
+        progress = round(0.9 * fraction, 3)
+        if not Restoration.objects.filter(pk=self.job.pk).update(progress=progress, heartbeat_at=timezone.now()):
+            raise JobCancelled()
+
+
+def _results(job: Restoration, original: Image.Image, alpha: Image.Image | None, output: np.ndarray) -> dict:
+    result = merge_like(output, original, alpha)
+    stem = f"results/{job.photo_id}"
+    return {
+        "result": (f"{stem}.png", encode_png(result)),
+        "result_jpeg": (f"{stem}.jpg", encode_jpeg(result)),
+        "result_preview": (f"{stem}-preview.jpg", make_thumbnail(result, 1600)),
+    }
+
+
+def _metrics(job: Restoration, before: np.ndarray, after: np.ndarray) -> dict:
+    figures = {"sharpness_before": metrics.sharpness(before), "sharpness_after": metrics.sharpness(after)}
+    if job.photo.reference:
+        sharp, _ = split_alpha(_read_image(job.photo.reference))
+        figures |= {
+            "psnr_before": metrics.psnr(before, sharp),
+            "psnr_after": metrics.psnr(after, sharp),
+            "ssim_before": metrics.ssim(before, sharp),
+            "ssim_after": metrics.ssim(after, sharp),
+        }
+    return figures
+
+
+def _finite(value: float) -> float | None:
+    # PSNR of identical images is infinite, which JSON and some databases cannot hold.
+    return value if np.isfinite(value) else None
+
+
+def process(job: Restoration) -> None:
+    """Run a claimed job to the end and record the outcome on its row."""
+    try:
+        version = engine.active_version()
+        model = engine.load_version(version)
+        original = _read_image(job.photo.original)
+        rgb, alpha = split_alpha(original)
+        output = engine.deblur(
+            model,
+            rgb,
+            tile=settings.INFERENCE_TILE,
+            overlap=settings.INFERENCE_OVERLAP,
+            strength=job.strength,
+            progress=_ProgressWriter(job),
+        )
+        figures = _metrics(job, rgb, output)
+        files = _results(job, original, alpha, output)
+        for field, (name, content) in files.items():
+            getattr(job, field).save(name, ContentFile(content), save=False)
+    except JobCancelled:
+        return
+    except engine.NoModelInstalled as exc:
+        _fail(job, str(exc))
+        return
+    except MemoryError:
+        log.exception("job %s ran out of memory", job.pk)
+        _fail(job, "The worker ran out of memory on this photo. Try a smaller photo or ask an admin for a bigger worker.")
+        return
+    except Exception as exc:
+        log.exception("job %s failed", job.pk)
+        _fail(job, f"Deblurring failed ({exc.__class__.__name__}). The error was logged; you can retry.")
+        return
+
+    fields = {field: getattr(job, field).name for field in files}
+    fields |= {key: _finite(value) for key, value in figures.items()}
+    now = timezone.now()
+    updated = Restoration.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+        status=Status.SUCCEEDED, progress=1.0, model_version=version, finished_at=now, heartbeat_at=now, **fields
+    )
+    if not updated:
+        # Deleted meanwhile: take the result files with it.
+        for name, _ in files.values():
+            job.result.storage.delete(name)
+
+
+def _fail(job: Restoration, reason: str) -> None:
+    Restoration.objects.filter(pk=job.pk).update(status=Status.FAILED, error=reason, finished_at=timezone.now())
+
+
+def run(restoration_id: int) -> None:
+    job = claim(restoration_id)
+    if job is not None:
+        process(job)
+
+
+def retry(job: Restoration) -> None:
+    """Send a failed job round again, with a fresh count of attempts."""
+    Restoration.objects.filter(pk=job.pk, status=Status.FAILED).update(
+        status=Status.QUEUED, progress=0.0, error="", attempts=0, started_at=None, finished_at=None
+    )
+    transaction.on_commit(lambda: enqueue(job.pk), robust=True)
+
+
+def requeue_stale() -> list[int]:
+    """Queue again the jobs whose worker died (no heartbeat for JOB_STALE_SECONDS)
+    and the queued jobs whose message never reached the broker or was lost."""
+    stale = _stale_before()
+    ids = list(
+        Restoration.objects.filter(
+            Q(status=Status.RUNNING, heartbeat_at__lt=stale)
+            | Q(status=Status.QUEUED, enqueued_at__isnull=True)
+            | Q(status=Status.QUEUED, enqueued_at__lt=stale)
+        ).values_list("pk", flat=True)
+    )
+    for restoration_id in ids:
+        log.warning("re-queueing job %s", restoration_id)
+        enqueue(restoration_id)
+    return ids

@@ -1,0 +1,144 @@
+"""Accepting an upload: validate, store under generated names, create the job.
+
+One path for the web form and the API. A rejected file stores nothing."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+
+from inference.images import DecodedImage, ImageRejected, decode_image, encode_png, make_thumbnail
+
+from . import jobs
+from .models import Photo, Restoration, bytes_used
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL_SIZE = 480
+PREVIEW_SIZE = 1600
+
+
+class StorageUnavailable(RuntimeError):
+    """The file store could not be written; nothing was kept."""
+
+
+@dataclass
+class Rejection:
+    name: str
+    message: str
+    code: str
+
+
+def _decode(upload: BinaryIO) -> DecodedImage:
+    return decode_image(upload, max_bytes=settings.UPLOAD_MAX_BYTES, max_pixels=settings.UPLOAD_MAX_PIXELS)
+
+
+def _check_reference(photo: DecodedImage, reference: DecodedImage) -> None:
+    if photo.image.size != reference.image.size:
+        (w, h), (rw, rh) = photo.image.size, reference.image.size
+        raise ImageRejected(
+            f"The sharp reference must be the same size as the photo ({w}×{h}); it is {rw}×{rh}.",
+            code="reference_size",
+        )
+
+
+def _check_quota(user: AbstractBaseUser, new_bytes: int) -> None:
+    if bytes_used(user) + new_bytes > settings.USER_QUOTA_BYTES:
+        raise ImageRejected(
+            f"Your storage quota of {filesizeformat(settings.USER_QUOTA_BYTES)} would be exceeded. "
+            "Delete some photos to make room.",
+            code="quota",
+        )
+
+
+def _store(files: dict[str, bytes]) -> None:
+    """Write every file or none: a failure removes what was already written."""
+    written = []
+    try:
+        for name, content in files.items():
+            written.append(default_storage.save(name, ContentFile(content)))
+    except Exception as exc:
+        log.exception("storing an upload failed")
+        _delete_quietly(written)
+        raise StorageUnavailable("The file store is unavailable right now; nothing was saved. Please try again.") from exc
+
+
+def _delete_quietly(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            log.exception("could not delete %s", name)
+
+
+def accept_photo(
+    user: AbstractBaseUser,
+    upload: BinaryIO,
+    *,
+    original_name: str,
+    reference: BinaryIO | None = None,
+    strength: float = 1.0,
+) -> Photo:
+    """Validate one upload (and its optional sharp reference), store it, and
+    queue its deblurring job once the rows are committed."""
+    decoded = _decode(upload)
+    decoded_reference = _decode(reference) if reference is not None else None
+    if decoded_reference is not None:
+        _check_reference(decoded, decoded_reference)
+
+    photo_id = uuid.uuid4()
+    names = {
+        "original": f"originals/{photo_id}.png",
+        "reference": f"originals/{photo_id}-reference.png" if decoded_reference else "",
+        "thumbnail": f"thumbnails/{photo_id}.jpg",
+        "preview": f"previews/{photo_id}.jpg",
+    }
+    files = {
+        names["original"]: encode_png(decoded.image),
+        names["thumbnail"]: make_thumbnail(decoded.image, THUMBNAIL_SIZE),
+        names["preview"]: make_thumbnail(decoded.image, PREVIEW_SIZE),
+    }
+    if decoded_reference is not None:
+        files[names["reference"]] = encode_png(decoded_reference.image)
+    total_bytes = sum(len(content) for content in files.values())
+    _check_quota(user, total_bytes)
+
+    _store(files)
+    try:
+        with transaction.atomic():
+            photo = Photo.objects.create(
+                id=photo_id,
+                owner=user,
+                original_name=original_name[:255],
+                width=decoded.image.width,
+                height=decoded.image.height,
+                mode=decoded.image.mode,
+                bytes_stored=total_bytes,
+                notes=decoded.notes,
+                **names,
+            )
+            restoration = Restoration.objects.create(photo=photo, strength=strength)
+            transaction.on_commit(lambda: jobs.enqueue(restoration.pk), robust=True)
+    except Exception:
+        _delete_quietly(list(files))
+        raise
+    return photo
+
+
+def delete_photo(photo: Photo) -> None:
+    """Delete the stored files, then the rows. If the store fails, the photo stays
+    listed so the user can try again: deleting really deletes."""
+    try:
+        for file in photo.stored_files():
+            file.storage.delete(file.name)
+    except Exception as exc:
+        log.exception("deleting the files of photo %s failed", photo.pk)
+        raise StorageUnavailable("The file store is unavailable right now; the photo was not deleted. Please try again.") from exc
+    photo.delete()

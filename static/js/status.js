@@ -1,0 +1,33 @@
+// Polls the job's status while it runs and reloads the page when it ends.
+(function () {
+  const box = document.getElementById("job-progress");
+  if (!box) return;
+  const bar = box.querySelector("progress");
+  const text = document.getElementById("progress-text");
+
+  function describe(job) {
+    if (job.status === "queued") return "Waiting for a worker…";
+    let line = "Deblurring… " + Math.round(job.progress * 100) + "%";
+    if (job.eta_seconds !== null) line += " · about " + Math.max(1, Math.round(job.eta_seconds)) + " s left";
+    return line;
+  }
+
+  async function poll() {
+    try {
+      const response = await fetch(box.dataset.statusUrl, {headers: {Accept: "application/json"}});
+      if (response.ok) {
+        const job = await response.json();
+        if (job.status === "succeeded" || job.status === "failed") {
+          window.location.reload();
+          return;
+        }
+        bar.value = job.progress;
+        text.textContent = describe(job);
+      }
+    } catch (error) {
+      text.textContent = "Connection lost; retrying…";
+    }
+    setTimeout(poll, 1000);
+  }
+  setTimeout(poll, 500);
+})();
