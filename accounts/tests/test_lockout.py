@@ -1,0 +1,71 @@
+"""Login rate limit (django-axes): failures are counted per username and per IP
+address apart, and either count reaching the limit blocks for the cool-off time."""
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.urls import reverse
+
+from conftest import PASSWORD
+
+ATTACKER_IP = "203.0.113.7"
+OTHER_IP = "198.51.100.20"
+
+
+def log_in(client, username: str, password: str, ip: str = ATTACKER_IP):
+    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def fail_until_locked(client, settings, usernames: list[str], ip: str = ATTACKER_IP) -> None:
+    statuses = [log_in(client, name, "wrong", ip).status_code for name in usernames]
+    # The failure that reaches the limit is itself answered with the lockout page.
+    assert statuses == [200] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
+
+
+@pytest.fixture
+def five_failures(settings) -> int:
+    assert settings.AXES_FAILURE_LIMIT == 5
+    return settings.AXES_FAILURE_LIMIT
+
+
+def test_wrong_passwords_lock_the_account(client, alice, settings, five_failures):
+    fail_until_locked(client, settings, ["alice"] * five_failures)
+
+    response = log_in(client, "alice", PASSWORD)
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    body = response.content.decode()
+    assert "Too many failed log-in attempts" in body
+    assert "try again in a minute" in body
+
+
+def test_account_lock_holds_from_another_ip(client, alice, settings, five_failures):
+    fail_until_locked(client, settings, ["alice"] * five_failures, ip=ATTACKER_IP)
+
+    assert log_in(client, "alice", PASSWORD, ip=OTHER_IP).status_code == 429
+
+
+def test_failures_against_many_usernames_lock_the_ip(client, bob, settings, five_failures):
+    fail_until_locked(client, settings, ["alice", "carol", "dave", "erin", "frank"])
+
+    assert log_in(client, "bob", PASSWORD, ip=ATTACKER_IP).status_code == 429
+    # Only that address is blocked: bob still gets in from elsewhere.
+    assert log_in(client, "bob", PASSWORD, ip=OTHER_IP).status_code == 302
+
+
+def test_lock_lifts_after_cool_off(client, alice, settings, five_failures):
+    fail_until_locked(client, settings, ["alice"] * five_failures)
+
+    def age_attempts(by: timedelta) -> None:
+        for attempt in AccessAttempt.objects.all():
+            attempt.attempt_time -= by
+            attempt.save()
+
+    age_attempts(settings.AXES_COOLOFF_TIME - timedelta(seconds=2))
+    assert log_in(client, "alice", PASSWORD).status_code == 429
+
+    # That refused try counted as a failure too, and restarted the cool-off.
+    age_attempts(settings.AXES_COOLOFF_TIME + timedelta(seconds=1))
+    assert log_in(client, "alice", PASSWORD).status_code == 302
