@@ -10,6 +10,8 @@ class MultipleImageField(forms.FileField):
     """A file field that takes several files, as Django's docs show."""
 
     def __init__(self, *args, **kwargs) -> None:
+        # Empty files reach the image checks, which reject them one by one.
+        kwargs.setdefault("allow_empty_file", True)
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/tiff,image/heic,image/heif"}))
         super().__init__(*args, **kwargs)
 

@@ -1,0 +1,102 @@
+"""The whole path a person takes, in headless Chromium: sign up, upload several
+photos, watch progress, compare, download, delete. Screenshots land in
+test-artifacts/screenshots/ for a human to look at."""
+
+import io
+from pathlib import Path
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from PIL import Image
+from playwright.sync_api import expect, sync_playwright
+
+from deblursite.celery import app
+
+from .conftest import photo_bytes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser_page():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        page.set_default_timeout(60_000)
+        yield page
+        browser.close()
+
+
+@pytest.fixture
+def worker(settings):
+    import redis
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    with start_worker(app, perform_ping_check=False, queues=["deblur"], shutdown_timeout=30):
+        yield
+
+
+def test_sign_up_upload_compare_download_delete(live_server, active_model, worker, browser_page, settings, tmp_path):
+    # Small tiles on a larger photo: the job runs long enough to watch its progress.
+    settings.INFERENCE_TILE, settings.INFERENCE_OVERLAP = 32, 8
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    street = tmp_path / "street.jpg"
+    street.write_bytes(photo_bytes(size=(640, 480), blur=2.5, seed=3))
+    sharp = tmp_path / "street-sharp.png"
+    sharp.write_bytes(photo_bytes(size=(640, 480), fmt="PNG", seed=3))
+    shaky = tmp_path / "shaky.png"
+    shaky.write_bytes(photo_bytes(size=(200, 150), fmt="PNG", blur=1.5, seed=4))
+    page = browser_page
+
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.fill("input[name=username]", "carol")
+    page.fill("input[name=email]", "carol@example.com")
+    page.fill("input[name=password1]", "a long and unusual passphrase 42")
+    page.fill("input[name=password2]", "a long and unusual passphrase 42")
+    page.screenshot(path=SHOTS / "01-signup.png")
+    page.click("form button[type=submit], form input[type=submit]")
+    expect(page).to_have_url(f"{live_server.url}/photos/")
+
+    page.goto(f"{live_server.url}/photos/upload/")
+    page.set_input_files("input[name=images]", [str(shaky), str(street)])
+    expect(page.locator("input[name=reference_1]")).to_be_attached()
+    page.set_input_files("input[name=reference_1]", str(sharp))
+    page.screenshot(path=SHOTS / "02-upload.png", full_page=True)
+    page.click("#upload-form button[type=submit]")
+
+    expect(page).to_have_url(f"{live_server.url}/photos/")
+    expect(page.locator("#history .card")).to_have_count(2)
+    expect(page.locator(".message.success")).to_contain_text("2 photos queued")
+
+    page.click("#history .card:has-text('street.jpg') a >> nth=0")
+    expect(page.locator("#job-progress progress")).to_be_visible()
+    expect(page.locator("#progress-text")).to_contain_text("Deblurring", timeout=120_000)
+    page.screenshot(path=SHOTS / "03-progress.png", full_page=True)
+    expect(page.locator("#result-image")).to_be_visible(timeout=180_000)
+    expect(page.locator("#job-status")).to_have_text("Succeeded")
+    expect(page.locator("#metrics")).to_contain_text("PSNR vs reference")
+    page.screenshot(path=SHOTS / "04-comparison.png", full_page=True)
+
+    with page.expect_download() as download_info:
+        page.click("#download-png")
+    download = download_info.value
+    assert download.suggested_filename == "street-deblurred.png"
+    assert Image.open(io.BytesIO(Path(download.path()).read_bytes())).size == (640, 480)
+    with page.expect_download() as download_info:
+        page.click("#download-jpeg")
+    assert download_info.value.suggested_filename == "street-deblurred.jpg"
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#delete-form button")
+    expect(page).to_have_url(f"{live_server.url}/photos/")
+    expect(page.locator(".message.success")).to_contain_text("Deleted street.jpg")
+    expect(page.locator("#history .card")).to_have_count(1)
+    page.click("#history .card a >> nth=0")
+    expect(page.locator("#result-image")).to_be_visible(timeout=120_000)
+    expect(page.locator("#no-psnr")).to_be_visible()
+    page.screenshot(path=SHOTS / "05-no-reference.png", full_page=True)
+    page.goto(f"{live_server.url}/photos/")
+    page.screenshot(path=SHOTS / "06-history.png", full_page=True)

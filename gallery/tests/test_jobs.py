@@ -1,0 +1,199 @@
+"""The job's life, calling gallery.jobs directly (the Celery task is a thin wrapper)."""
+
+import io
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from PIL import Image
+
+from gallery import jobs
+from gallery.models import Restoration
+from gallery.uploads import accept_photo
+
+from .conftest import photo_bytes, upload
+
+
+def new_job(user, content=None, reference=None, name="photo.jpg") -> Restoration:
+    photo = accept_photo(user, upload(name, content or photo_bytes(blur=1.5)), original_name=name, reference=reference)
+    return photo.restoration
+
+
+def reload(job: Restoration) -> Restoration:
+    return Restoration.objects.select_related("photo", "model_version").get(pk=job.pk)
+
+
+def stored_image(name: str) -> Image.Image:
+    with default_storage.open(name) as f:
+        return Image.open(io.BytesIO(f.read()))
+
+
+def test_job_without_reference_records_result_and_sharpness(alice, active_model):
+    job = new_job(alice)
+
+    jobs.run(job.pk)
+
+    job = reload(job)
+    assert job.status == "succeeded" and job.progress == 1.0 and job.error == ""
+    assert job.model_version == active_model
+    assert job.processing_seconds is not None and job.processing_seconds >= 0
+    assert job.sharpness_before > 0 and job.sharpness_after > 0
+    assert job.psnr_before is job.psnr_after is job.ssim_before is job.ssim_after is None
+    assert stored_image(job.result.name).size == (96, 64)
+    assert stored_image(job.result_jpeg.name).format == "JPEG"
+
+
+def test_job_with_reference_records_psnr_and_ssim(alice, active_model):
+    job = new_job(alice, reference=upload("sharp.png", photo_bytes(fmt="PNG")))
+
+    jobs.run(job.pk)
+
+    job = reload(job)
+    assert job.status == "succeeded"
+    assert 10 < job.psnr_before < 60 and 10 < job.psnr_after < 60
+    assert 0 < job.ssim_before <= 1 and 0 < job.ssim_after <= 1
+
+
+def test_without_a_model_the_job_fails_saying_so(alice, media_storage):
+    job = new_job(alice)
+
+    jobs.run(job.pk)
+
+    job = reload(job)
+    assert job.status == "failed"
+    assert "No deblurring model is installed" in job.error
+    assert not job.result
+
+
+def test_retry_after_a_model_is_installed_succeeds(alice, media_storage, tiny_model_file):
+    from inference.registry import register_model
+
+    job = new_job(alice)
+    jobs.run(job.pk)
+    register_model(tiny_model_file, name="late", activate=True)
+
+    jobs.retry(reload(job))
+    assert reload(job).status == "queued"
+    jobs.run(job.pk)
+
+    assert reload(job).status == "succeeded"
+
+
+def test_running_again_overwrites_its_own_result(alice, active_model, media_storage):
+    job = new_job(alice)
+    jobs.run(job.pk)
+    first = reload(job)
+    Restoration.objects.filter(pk=job.pk).update(status="queued")
+
+    jobs.run(job.pk)
+
+    again = reload(job)
+    assert again.status == "succeeded"
+    assert (again.result.name, again.result_jpeg.name) == (first.result.name, first.result_jpeg.name)
+    results = sorted(p.name for p in (media_storage / "default" / "results").iterdir())
+    assert results == sorted([f"{job.photo_id}.png", f"{job.photo_id}.jpg", f"{job.photo_id}-preview.jpg"])
+
+
+def test_finished_job_is_not_run_twice(alice, active_model):
+    job = new_job(alice)
+    jobs.run(job.pk)
+    finished_at = reload(job).finished_at
+
+    assert jobs.claim(job.pk) is None
+    jobs.run(job.pk)
+    assert reload(job).finished_at == finished_at
+
+
+def test_job_under_a_live_worker_is_not_claimed_again(alice, active_model):
+    job = new_job(alice)
+    assert jobs.claim(job.pk) is not None
+
+    assert jobs.claim(job.pk) is None
+
+
+def test_dead_workers_job_is_queued_again_and_completes(alice, active_model, settings, monkeypatch):
+    job = new_job(alice)
+    jobs.claim(job.pk)  # a worker took it, then died: no more heartbeats
+    Restoration.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS + 1))
+    sent = []
+    monkeypatch.setattr("gallery.tasks.deblur.delay", sent.append)
+
+    assert jobs.requeue_stale() == [job.pk]
+    assert sent == [job.pk]
+    jobs.run(job.pk)
+
+    job = reload(job)
+    assert job.status == "succeeded" and job.attempts == 2
+
+
+def test_job_whose_message_was_lost_is_queued_again(alice, media_storage, monkeypatch):
+    job = new_job(alice)  # on_commit never ran: as if the broker was down
+    sent = []
+    monkeypatch.setattr("gallery.tasks.deblur.delay", sent.append)
+
+    assert jobs.requeue_stale() == [job.pk]
+    assert reload(job).enqueued_at is not None
+    assert jobs.requeue_stale() == []
+
+
+def test_job_that_keeps_killing_its_worker_is_given_up(alice, active_model, settings):
+    job = new_job(alice)
+    Restoration.objects.filter(pk=job.pk).update(status="running", attempts=settings.JOB_MAX_ATTEMPTS, heartbeat_at=None)
+
+    assert jobs.claim(job.pk) is None
+
+    job = reload(job)
+    assert job.status == "failed" and "given up" in job.error
+
+
+def test_photo_deleted_while_running_leaves_no_result_files(alice, active_model, media_storage, monkeypatch):
+    job = new_job(alice)
+    claimed = jobs.claim(job.pk)
+    original_deblur = jobs.engine.deblur
+
+    def deblur_then_delete(*args, **kwargs):
+        output = original_deblur(*args, **kwargs)
+        Restoration.objects.filter(pk=job.pk).delete()
+        return output
+
+    monkeypatch.setattr(jobs.engine, "deblur", deblur_then_delete)
+    jobs.process(claimed)
+
+    results = media_storage / "default" / "results"
+    assert not results.exists() or not any(results.iterdir())
+
+
+def test_progress_is_written_while_running(alice, active_model, settings, monkeypatch):
+    settings.INFERENCE_TILE = 32
+    settings.INFERENCE_OVERLAP = 8
+    monkeypatch.setattr(jobs, "PROGRESS_WRITE_SECONDS", 0.0)
+    seen = []
+    original_update = jobs._ProgressWriter.__call__
+
+    def spy(self, fraction):
+        original_update(self, fraction)
+        seen.append(Restoration.objects.get(pk=self.job.pk).progress)
+
+    monkeypatch.setattr(jobs._ProgressWriter, "__call__", spy)
+    job = new_job(alice, content=photo_bytes(size=(96, 64)))
+
+    jobs.run(job.pk)
+
+    assert len(seen) > 2
+    assert seen == sorted(seen) and 0 < seen[0] < seen[-1] <= 0.9
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "L", "LA"])
+def test_result_keeps_the_photos_mode(alice, active_model, mode):
+    job = new_job(alice, content=photo_bytes(fmt="PNG", mode=mode), name=f"{mode}.png")
+
+    jobs.run(job.pk)
+
+    job = reload(job)
+    result = stored_image(job.result.name)
+    assert result.mode == mode
+    if "A" in mode:
+        original = stored_image(job.photo.original.name)
+        assert np.array_equal(np.asarray(result.getchannel("A")), np.asarray(original.getchannel("A")))

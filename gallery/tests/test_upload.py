@@ -1,0 +1,167 @@
+import io
+
+import pytest
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from PIL import Image
+
+from gallery.models import Photo, Restoration
+
+from .conftest import photo_bytes, upload
+
+UPLOAD = reverse("gallery:upload")
+
+
+def stored_names(root) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def post(client, *files, **extra):
+    return client.post(UPLOAD, {"images": list(files), **extra})
+
+
+@pytest.fixture
+def storage_root(media_storage):
+    return media_storage / "default"
+
+
+def test_upload_page_needs_login(client):
+    response = client.get(UPLOAD)
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_upload_page_says_no_model_installed(alice_client, media_storage):
+    response = alice_client.get(UPLOAD)
+    assert b"No deblurring model is installed" in response.content
+
+
+def test_several_photos_create_photos_and_jobs(alice_client, alice, storage_root):
+    response = post(alice_client, upload("a.jpg", photo_bytes(seed=1)), upload("b.png", photo_bytes(fmt="PNG", seed=2)))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("gallery:history")
+    photos = Photo.objects.filter(owner=alice)
+    assert sorted(p.original_name for p in photos) == ["a.jpg", "b.png"]
+    assert Restoration.objects.filter(photo__owner=alice, status="queued").count() == 2
+    for photo in photos:
+        assert (photo.width, photo.height) == (96, 64)
+        assert photo.bytes_stored == sum(f.size for f in photo.stored_files())
+        with default_storage.open(photo.original.name) as f:
+            assert Image.open(f).size == (96, 64)
+
+
+def test_stored_names_are_generated_never_the_users(alice_client, alice, storage_root):
+    post(alice_client, upload("../../evil name.jpg", photo_bytes()))
+
+    photo = Photo.objects.get(owner=alice)
+    assert photo.original_name == "evil name.jpg"
+    names = stored_names(storage_root)
+    assert names == sorted([f"originals/{photo.pk}.png", f"thumbnails/{photo.pk}.jpg", f"previews/{photo.pk}.jpg"])
+
+
+def test_reference_is_stored_with_its_photo(alice_client, alice, storage_root):
+    post(alice_client, upload("blur.jpg", photo_bytes(blur=2)), reference_0=upload("sharp.png", photo_bytes(fmt="PNG")))
+
+    photo = Photo.objects.get(owner=alice)
+    assert photo.reference.name == f"originals/{photo.pk}-reference.png"
+    assert default_storage.exists(photo.reference.name)
+
+
+def test_reference_of_another_size_is_rejected_and_nothing_stored(alice_client, alice, storage_root):
+    response = post(alice_client, upload("blur.jpg", photo_bytes()), reference_0=upload("sharp.jpg", photo_bytes(size=(64, 64))))
+
+    assert response.status_code == 400
+    assert "must be the same size as the photo (96×64); it is 64×64" in response.content.decode()
+    assert not Photo.objects.exists()
+    assert stored_names(storage_root) == []
+
+
+BAD_FILES = {
+    "empty": (b"", "the file is empty."),
+    "text": (b"hello, this is not an image at all\n" * 20, "not an image type we accept"),
+    "truncated": (photo_bytes(size=(300, 200))[:2000], "damaged or incomplete"),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_FILES)
+def test_bad_files_are_rejected_with_a_reason_and_nothing_is_stored(alice_client, storage_root, kind):
+    content, reason = BAD_FILES[kind]
+
+    response = post(alice_client, upload(f"{kind}.jpg", content))
+
+    assert response.status_code == 400
+    assert reason in response.content.decode().lower()
+    assert not Photo.objects.exists()
+    assert stored_names(storage_root) == []
+
+
+def test_good_files_are_kept_when_others_in_the_same_request_are_rejected(alice_client, alice, storage_root):
+    response = post(alice_client, upload("good.jpg", photo_bytes()), upload("bad.jpg", b"\xff\xd8\xff garbage"))
+
+    assert response.status_code == 302
+    assert [p.original_name for p in Photo.objects.filter(owner=alice)] == ["good.jpg"]
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any(m.startswith("bad.jpg: ") for m in messages)
+
+
+def test_too_many_pixels_is_rejected(alice_client, settings, storage_root):
+    settings.UPLOAD_MAX_PIXELS = 96 * 64 - 1
+
+    response = post(alice_client, upload("big.jpg", photo_bytes()))
+
+    assert response.status_code == 400
+    assert not Photo.objects.exists()
+
+
+def test_file_over_the_size_limit_is_rejected(alice_client, settings, storage_root):
+    content = photo_bytes()
+    settings.UPLOAD_MAX_BYTES = len(content) - 1
+
+    response = post(alice_client, upload("big.jpg", content))
+
+    assert response.status_code == 400
+    assert not Photo.objects.exists()
+
+
+def test_too_many_files_in_one_request(alice_client, settings, storage_root):
+    settings.UPLOAD_MAX_FILES = 2
+
+    response = post(alice_client, *[upload(f"{i}.jpg", photo_bytes(seed=i)) for i in range(3)])
+
+    assert response.status_code == 400
+    assert "At most 2 files at a time; you sent 3." in response.content.decode()
+    assert not Photo.objects.exists()
+
+
+def test_quota_is_enforced_per_user(alice_client, alice, bob, client, settings, storage_root):
+    post(alice_client, upload("first.jpg", photo_bytes(seed=1)))
+    used = Photo.objects.get(owner=alice).bytes_stored
+    settings.USER_QUOTA_BYTES = used + 100
+
+    response = post(alice_client, upload("second.jpg", photo_bytes(seed=2)))
+
+    assert response.status_code == 400
+    assert "quota" in response.content.decode()
+    assert Photo.objects.filter(owner=alice).count() == 1
+    client.force_login(bob)
+    assert post(client, upload("bobs.jpg", photo_bytes(seed=2))).status_code == 302
+
+
+def test_exif_orientation_applied_and_gps_stripped(alice_client, alice, storage_root):
+    image = Image.open(io.BytesIO(photo_bytes(size=(96, 64))))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    exif.get_ifd(0x8825)[2] = (51.0, 30.0, 0.0)  # GPSLatitude
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+
+    post(alice_client, upload("phone.jpg", buffer.getvalue()))
+
+    photo = Photo.objects.get(owner=alice)
+    assert (photo.width, photo.height) == (64, 96)
+    with default_storage.open(photo.original.name) as f:
+        stored = Image.open(f)
+        assert stored.size == (64, 96)
+        assert not stored.getexif()
+        assert "exif" not in stored.info
