@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.test import Client
 from django.urls import reverse
 
 from conftest import PASSWORD
@@ -69,3 +70,21 @@ def test_lock_lifts_after_cool_off(client, alice, settings, five_failures):
     # That refused try counted as a failure too, and restarted the cool-off.
     age_attempts(settings.AXES_COOLOFF_TIME + timedelta(seconds=1))
     assert log_in(client, "alice", PASSWORD).status_code == 302
+
+
+def test_own_successful_logins_do_not_reset_the_count(client, alice, django_user_model, settings, five_failures):
+    """An attacker with an account of their own, guessing at alice's password from
+    the same address, logs into that account between guesses: the successes must not
+    wipe the failures counted so far (AXES_RESET_ON_SUCCESS off), so the lock still
+    comes at the configured limit."""
+    django_user_model.objects.create_user("mallory", "mallory@example.com", PASSWORD)
+
+    for _ in range(five_failures - 1):
+        assert log_in(client, "alice", "wrong").status_code == 200
+        assert log_in(client, "mallory", PASSWORD).status_code == 302
+        client.logout()
+    assert log_in(client, "alice", "wrong").status_code == 429
+
+    assert log_in(client, "alice", PASSWORD).status_code == 429
+    assert log_in(Client(), "alice", PASSWORD, ip=OTHER_IP).status_code == 429
+    assert "_auth_user_id" not in client.session
