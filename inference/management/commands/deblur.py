@@ -1,0 +1,102 @@
+from pathlib import Path
+
+import keras
+import numpy as np
+from django.core.management.base import BaseCommand, CommandError
+from PIL import Image, ImageOps
+from pillow_heif import register_heif_opener
+from tqdm import tqdm
+
+from inference.engine import OVERLAP, TILE, NoModelInstalled, active_version, deblur, load_version
+from inference.models import ModelVersion
+from inference.registry import load_generator
+
+register_heif_opener()
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".heic", ".heif"}
+
+
+def find_images(source: Path) -> list[Path]:
+    if source.is_file():
+        return [source]
+    if not source.is_dir():
+        raise CommandError(f"{source} does not exist.")
+    images = sorted(path for path in source.iterdir() if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES)
+    if not images:
+        raise CommandError(f"{source} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}).")
+    stems = [path.stem for path in images]
+    clashes = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if clashes:
+        raise CommandError(f"Several images would be written to the same file: {', '.join(clashes)}.png.")
+    return images
+
+
+def choose_model(name_or_path: str | None) -> keras.Model:
+    """The active model, a registered model by name, or a .keras file."""
+    if name_or_path is None:
+        try:
+            return load_version(active_version())
+        except NoModelInstalled as exc:
+            raise CommandError(str(exc)) from exc
+    if name_or_path.endswith(".keras"):
+        try:
+            return load_generator(Path(name_or_path))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+    version = ModelVersion.objects.filter(name=name_or_path).first()
+    if version is None:
+        names = ", ".join(ModelVersion.objects.values_list("name", flat=True)) or "none"
+        raise CommandError(f"No model named {name_or_path!r} (registered: {names}).")
+    return load_version(version)
+
+
+def decode(path: Path) -> tuple[np.ndarray, Image.Image | None]:
+    """The upright RGB pixels of an image file, and its alpha channel if it has one."""
+    with Image.open(path) as image:
+        upright = ImageOps.exif_transpose(image)
+        alpha = upright.convert("RGBA").getchannel("A") if upright.has_transparency_data else None
+        return np.asarray(upright.convert("RGB")), alpha
+
+
+class Command(BaseCommand):
+    help = "Deblur photos: writes <stem>.png into --out for each image given or in the folder given."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("input", help="an image file, or a folder of images")
+        parser.add_argument("--out", required=True, help="the folder for the results")
+        parser.add_argument("--model", help="a registered model's name or a .keras file (default: the active model)")
+        parser.add_argument("--tile", type=int, default=TILE, help=f"tile size in pixels (default {TILE})")
+
+    def handle(self, *args, input: str, out: str, model: str | None, tile: int, **options) -> None:
+        if tile <= 2 * OVERLAP:
+            raise CommandError(f"--tile must be more than {2 * OVERLAP} pixels.")
+        images = find_images(Path(input))
+        generator = choose_model(model)
+        out_dir = Path(out)
+        out_dir.mkdir(parents=True, exist_ok=True)
+
+        skipped = 0
+        # One unit per image, advanced tile by tile.
+        bar_format = "{l_bar}{bar}| {n:.1f}/{total} images [{elapsed}<{remaining}]"
+        with tqdm(total=len(images), bar_format=bar_format) as bar:
+            for done, path in enumerate(images):
+                try:
+                    rgb, alpha = decode(path)
+                except (OSError, ValueError, Image.DecompressionBombError) as exc:
+                    skipped += 1
+                    with tqdm.external_write_mode():
+                        self.stderr.write(f"Skipped {path}: not a readable image ({exc}).")
+                    bar.update(done + 1 - bar.n)
+                    continue
+                restored = deblur(
+                    generator, rgb, tile=tile, progress=lambda fraction: bar.update(done + fraction - bar.n)
+                )
+                result = Image.fromarray(restored)
+                if alpha is not None:
+                    result.putalpha(alpha)
+                result.save(out_dir / f"{path.stem}.png")
+
+        written = len(images) - skipped
+        self.stdout.write(f"Wrote {written} image{'s' if written != 1 else ''} to {out_dir}.")
+        if skipped:
+            raise CommandError(f"{skipped} of {len(images)} images could not be read.")

@@ -1,0 +1,50 @@
+"""Putting trained generators into the model registry (ModelVersion)."""
+
+import os
+from pathlib import Path
+
+import keras
+from django.core.files import File
+from django.db import transaction
+
+from inference import engine, nets
+from inference.models import ModelVersion
+
+
+def load_generator(path: Path) -> keras.Model:
+    """The model in a `.keras` file, checked to take RGB images; a ValueError that says
+    what is wrong otherwise."""
+    if not path.is_file():
+        raise ValueError(f"No model file at {path}.")
+    try:
+        model = engine.load_model(path)
+    except Exception as exc:  # Keras raises many kinds of errors for a bad file
+        raise ValueError(f"{path} is not a loadable Keras model ({type(exc).__name__}: {exc}).") from exc
+    if len(model.inputs) != 1 or model.inputs[0].shape[-1] != 3:
+        shapes = [tuple(tensor.shape) for tensor in model.inputs]
+        raise ValueError(f"{path} must take one RGB image (3 channels); its inputs are {shapes}.")
+    return model
+
+
+def register_model(
+    path: str | os.PathLike, *, name: str, activate: bool = True, notes: str = ""
+) -> ModelVersion:
+    """Copy a `.keras` generator into the models storage as `models/<name>.keras` and record
+    it as a ModelVersion; with `activate`, new jobs use it from now on."""
+    path = Path(path)
+    if ModelVersion.objects.filter(name=name).exists():
+        raise ValueError(f"A model named {name!r} is already registered.")
+    model = load_generator(path)
+    version = ModelVersion(
+        name=name,
+        architecture=nets.architecture_of(model),
+        parameter_count=model.count_params(),
+        notes=notes,
+    )
+    with transaction.atomic():
+        with path.open("rb") as source:
+            version.file.save(f"{name}.keras", File(source), save=False)
+        version.save()
+        if activate:
+            version.activate()
+    return version

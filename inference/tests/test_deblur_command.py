@@ -1,0 +1,115 @@
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from PIL import Image
+from skimage import data
+
+from inference.engine import NoModelInstalled
+from inference.registry import register_model
+
+PHOTO = data.chelsea()[:90, :120]  # 90 rows, 120 columns
+
+
+def run(*args: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("deblur", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def photos(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(PHOTO).save(folder / "cat.jpg", quality=90)
+    Image.fromarray(PHOTO).save(folder / "cat-copy.webp")
+    Image.fromarray(PHOTO).save(folder / "scan.TIFF")
+    Image.fromarray(PHOTO).save(folder / "phone.heic")
+    (folder / "notes.txt").write_text("not an image, and not picked up")
+    return folder
+
+
+def test_writes_a_png_per_image(active_model, photos, tmp_path):
+    out, _ = run(str(photos), "--out", str(tmp_path / "out"))
+
+    written = sorted(path.name for path in (tmp_path / "out").iterdir())
+    assert written == ["cat-copy.png", "cat.png", "phone.png", "scan.png"]
+    for name in written:
+        with Image.open(tmp_path / "out" / name) as result:
+            assert (result.format, result.mode, result.size) == ("PNG", "RGB", (120, 90))
+    assert "Wrote 4 images" in out
+
+
+def test_exif_orientation_is_applied_and_alpha_kept(active_model, tmp_path):
+    rotated = tmp_path / "rotated.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the camera was turned; show rotated 90 degrees clockwise
+    Image.fromarray(PHOTO).save(rotated, exif=exif)
+    alpha = np.tile(np.linspace(0, 255, 120).astype(np.uint8), (90, 1))
+    transparent = tmp_path / "logo.png"
+    Image.fromarray(np.dstack([PHOTO, alpha])).save(transparent)
+
+    run(str(rotated), "--out", str(tmp_path / "out"))
+    run(str(transparent), "--out", str(tmp_path / "out"))
+
+    with Image.open(tmp_path / "out" / "rotated.png") as result:
+        assert result.size == (90, 120)
+    with Image.open(tmp_path / "out" / "logo.png") as result:
+        assert result.mode == "RGBA"
+        assert np.array_equal(np.asarray(result)[..., 3], alpha)
+
+
+def test_model_by_name_or_file_and_small_tiles(db, media_storage, tiny_model_file, photos, tmp_path):
+    register_model(tiny_model_file, name="candidate", activate=False)
+    image = str(photos / "cat.jpg")
+
+    run(image, "--out", str(tmp_path / "by-name"), "--model", "candidate", "--tile", "80")
+    run(image, "--out", str(tmp_path / "by-file"), "--model", str(tiny_model_file), "--tile", "80")
+
+    by_name = np.asarray(Image.open(tmp_path / "by-name" / "cat.png"))
+    by_file = np.asarray(Image.open(tmp_path / "by-file" / "cat.png"))
+    assert by_name.shape == PHOTO.shape
+    assert np.array_equal(by_name, by_file)
+
+
+def test_unreadable_images_are_skipped_and_reported(active_model, photos, tmp_path):
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    out, err = StringIO(), StringIO()
+
+    with pytest.raises(CommandError, match="1 of 5 images could not be read"):
+        call_command("deblur", str(photos), "--out", str(tmp_path / "out"), stdout=out, stderr=err)
+
+    assert "Skipped" in err.getvalue() and "broken.jpg" in err.getvalue()
+    assert len(list((tmp_path / "out").iterdir())) == 4
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing", "--out", "out"], "does not exist"),
+        (["empty", "--out", "out"], "holds no images"),
+        (["in", "--out", "out", "--model", "nope"], "No model named 'nope' \\(registered: tiny-test\\)"),
+        (["in", "--out", "out", "--model", "missing.keras"], "No model file"),
+        (["in", "--out", "out", "--tile", "64"], "--tile must be more than 64"),
+    ],
+)
+def test_clear_errors(active_model, photos, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+
+    with pytest.raises(CommandError, match=message):
+        run(*args)
+
+
+def test_no_model_installed(db, photos, tmp_path):
+    with pytest.raises(CommandError, match=NoModelInstalled.MESSAGE):
+        run(str(photos), "--out", str(tmp_path / "out"))
+
+
+def test_images_that_would_overwrite_each_other_are_refused(active_model, photos, tmp_path):
+    Image.fromarray(PHOTO).save(photos / "cat.png")
+
+    with pytest.raises(CommandError, match="same file: cat.png"):
+        run(str(photos), "--out", str(tmp_path / "out"))
