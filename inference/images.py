@@ -1,0 +1,326 @@
+"""Decoding, validation and normalisation of untrusted image bytes.
+
+This is the one place where uploaded (or imported) image files are parsed. Everything
+that leaves it is a fully decoded, 8-bit, upright, sRGB image in one of four modes
+(RGB, RGBA, L, LA) with no metadata, or an ImageRejected whose message can be shown
+to the user as is. It knows nothing of Django: limits are parameters.
+"""
+
+import io
+import struct
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+import pillow_heif
+from PIL import ExifTags, Image, ImageCms, ImageFile, TiffImagePlugin
+
+pillow_heif.register_heif_opener()
+# Loads every plugin now, so that Image.OPEN holds the sniffers of all accepted formats.
+Image.init()
+
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "HEIF")
+ACCEPTED_TYPES = "JPEG, PNG, WebP, TIFF or HEIC"
+STANDARD_MODES = ("RGB", "RGBA", "L", "LA")
+
+# What parsing a malformed file raises. Pillow's own open() takes SyntaxError,
+# IndexError, TypeError and struct.error to mean "not this format"; fuzzing found
+# TypeError and KeyError from a TIFF's damaged later pages, and RuntimeError from
+# pillow-heif. Only calls that parse the file are wrapped with it, so it cannot hide
+# a bug of this module.
+_MALFORMED_FILE = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    RuntimeError,
+    struct.error,
+)
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+# (profile colour space, image mode) pairs that are colour-managed.
+_COLOUR_MANAGED = {("RGB", "RGB"), ("RGB", "RGBA"), ("CMYK", "CMYK")}
+# The transposition that makes an image with this EXIF orientation upright. It is what
+# ImageOps.exif_transpose does, without its rewriting of the EXIF data, which is
+# thrown away here and, when malformed, makes it fail.
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# The standard mode that Pillow's convert() turns each other mode the decoders give
+# into ("La" and "RGBa" have premultiplied alpha).
+_PLAIN_CONVERSIONS = {"1": "L", "La": "LA", "RGBa": "RGBA", "CMYK": "RGB", "YCbCr": "RGB", "LAB": "RGB"}
+
+
+class ImageRejected(ValueError):
+    """The message is shown to the user as is."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class DecodedImage:
+    # Fully decoded, upright, sRGB, 8-bit, in one of STANDARD_MODES, without metadata.
+    image: Image.Image
+    # The detected format, one of ACCEPTED_FORMATS.
+    format: str
+    # Sentences for the user about what was changed.
+    notes: list[str] = field(default_factory=list)
+
+
+def decode_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int) -> DecodedImage:
+    """Decode an untrusted image file (bytes, or a file read from its current position).
+
+    The type is decided by the content alone. Raises ImageRejected for anything that is
+    not a complete, intact JPEG, PNG, WebP, TIFF or HEIC image within the limits.
+    """
+    # Pillow fills in missing data instead of failing when this is set, and the check
+    # that uploads are complete would silently go.
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        raise RuntimeError("decode_image needs PIL.ImageFile.LOAD_TRUNCATED_IMAGES to be False.")
+    # Above Pillow's own limit, Pillow would reject or warn before this module's check.
+    if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
+        raise ValueError(f"max_pixels must not exceed PIL.Image.MAX_IMAGE_PIXELS ({Image.MAX_IMAGE_PIXELS}).")
+
+    raw = _read_within_limit(data, max_bytes)
+    image_format = _sniff_format(raw)
+    image = _open_checked(raw, image_format, max_pixels)
+    notes: list[str] = []
+
+    # The metadata is read before decoding: a TIFF's EXIF is read from the file.
+    try:
+        frame_count = getattr(image, "n_frames", 1)
+        exif = image.getexif()
+        orientation = exif.get(ExifTags.Base.Orientation, 1)
+        has_gps = bool(exif.get_ifd(ExifTags.IFD.GPSInfo))
+    except _MALFORMED_FILE as error:
+        raise _corrupt() from error
+    icc_profile = image.info.get("icc_profile")
+    source_bits = _bits_per_sample(image, raw)
+
+    try:
+        image.load()
+    except _MALFORMED_FILE as error:
+        raise _corrupt() from error
+
+    # An MPO is a JPEG followed by auxiliary images (a gain map, a depth map) that are
+    # not part of the photo, so dropping them is not worth a note.
+    if image.format == "MPO":
+        image_format = "JPEG"
+    elif frame_count > 1:
+        notes.append(f"The file contains {frame_count} images (animation frames or pages); only the first was used.")
+
+    if orientation in _UPRIGHT:
+        image = image.transpose(_UPRIGHT[orientation])
+        notes.append("Rotated upright using the EXIF orientation.")
+
+    image = _expand_palette_and_transparency(image)
+    if icc_profile:
+        image = _convert_to_srgb(image, icc_profile, notes)
+    image = _to_standard_mode(image, source_bits, notes)
+
+    if has_gps:
+        notes.append("Location (GPS) metadata removed.")
+    return DecodedImage(image=_without_metadata(image), format=image_format, notes=notes)
+
+
+def encode_png(image: Image.Image) -> bytes:
+    """Lossless PNG with no metadata (EXIF, GPS, ICC, text)."""
+    buffer = io.BytesIO()
+    # PNG's writer copies the ICC profile from image.info unless told otherwise.
+    image.save(buffer, "PNG", icc_profile=None)
+    return buffer.getvalue()
+
+
+def encode_jpeg(image: Image.Image, quality: int = 92) -> bytes:
+    """JPEG with no metadata; alpha is flattened onto white and greyscale stays greyscale."""
+    buffer = io.BytesIO()
+    # JPEG's writer copies the comment from image.info unless told otherwise.
+    _flatten_on_white(image).save(buffer, "JPEG", quality=quality, comment=b"")
+    return buffer.getvalue()
+
+
+def make_thumbnail(image: Image.Image, size: int = 480) -> bytes:
+    """JPEG whose longest side is at most size; smaller images are not enlarged."""
+    scale = size / max(image.size)
+    if scale < 1:
+        width, height = image.size
+        new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = image.resize(new_size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return encode_jpeg(image, quality=85)
+
+
+def split_alpha(image: Image.Image) -> tuple[np.ndarray, Image.Image | None]:
+    """The (H, W, 3) uint8 RGB array the model works on, and the alpha band or None."""
+    if image.mode not in STANDARD_MODES:
+        raise ValueError(f"Expected one of {STANDARD_MODES}, got {image.mode}.")
+    alpha = image.getchannel("A") if image.mode in ("RGBA", "LA") else None
+    return np.asarray(image.convert("RGB")), alpha
+
+
+def merge_like(rgb: np.ndarray, like: Image.Image, alpha: Image.Image | None) -> Image.Image:
+    """Turn the model's RGB output back into the mode of the image it came from:
+    greyscale stays greyscale, and the alpha band is re-attached."""
+    if rgb.dtype != np.uint8 or rgb.shape != (like.height, like.width, 3):
+        raise ValueError(f"Expected a uint8 array of shape {(like.height, like.width, 3)}, got {rgb.dtype} {rgb.shape}.")
+    image = Image.fromarray(rgb)
+    if like.mode in ("L", "LA"):
+        image = image.convert("L")
+    if alpha is not None:
+        image.putalpha(alpha)
+    return image
+
+
+def _read_within_limit(data: bytes | BinaryIO, max_bytes: int) -> bytes:
+    # Reading one byte more than allowed is enough to know a stream is too large,
+    # without ever holding more than that in memory.
+    raw = data if isinstance(data, bytes) else data.read(max_bytes + 1)
+    if not raw:
+        raise ImageRejected("The file is empty.", "empty")
+    if len(raw) > max_bytes:
+        raise ImageRejected(f"The file is larger than the {_megabytes(max_bytes)} MB limit.", "too_large")
+    return raw
+
+
+def _megabytes(size: int) -> str:
+    return f"{round(size / 1024**2, 1):g}"
+
+
+def _sniff_format(raw: bytes) -> str:
+    # Pillow's own recognisers for the accepted formats, on the same 16 bytes it reads.
+    prefix = raw[:16]
+    for image_format in ACCEPTED_FORMATS:
+        _factory, accept = Image.OPEN[image_format]
+        if accept is not None and accept(prefix) is True:
+            return image_format
+    raise ImageRejected(
+        f"This file is not an image type we accept. Please upload a {ACCEPTED_TYPES} image.",
+        "unsupported_type",
+    )
+
+
+def _open_checked(raw: bytes, image_format: str, max_pixels: int) -> ImageFile.ImageFile:
+    """Open the file as the sniffed format, after the checks that need no decoding: the
+    pixel count, and for a PNG every chunk's CRC, which decoding ignores for image data."""
+    try:
+        # verify() leaves the image unusable, hence the second open.
+        Image.open(io.BytesIO(raw), formats=[image_format]).verify()
+        image = Image.open(io.BytesIO(raw), formats=[image_format])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        # Pillow's limit is not below max_pixels (see decode_image), so this is over it too.
+        raise _too_many_pixels(max_pixels) from error
+    except _MALFORMED_FILE as error:
+        raise _corrupt() from error
+    width, height = image.size
+    if width * height > max_pixels:
+        raise _too_many_pixels(max_pixels, f"The image is {width} × {height} pixels. ")
+    return image
+
+
+def _too_many_pixels(max_pixels: int, dimensions: str = "") -> ImageRejected:
+    return ImageRejected(
+        f"{dimensions}Images of up to {max_pixels / 1e6:g} megapixels are accepted.", "too_many_pixels"
+    )
+
+
+def _corrupt() -> ImageRejected:
+    return ImageRejected("The file is damaged or incomplete and cannot be read as an image.", "corrupt")
+
+
+def _bits_per_sample(image: ImageFile.ImageFile, raw: bytes) -> int:
+    """The source's bit depth, which the decoded mode does not always tell: Pillow and
+    pillow-heif reduce 16-bit RGB(A) PNGs and TIFFs, and 10-bit HEICs, to 8 bits."""
+    if image.format == "PNG":
+        return raw[24]  # in IHDR, which is always the first chunk
+    if image.format == "TIFF":
+        return max(image.tag_v2.get(TiffImagePlugin.BITSPERSAMPLE, (1,)))
+    if image.format == "HEIF":
+        return image.info["bit_depth"]
+    return 8
+
+
+def _expand_palette_and_transparency(image: Image.Image) -> Image.Image:
+    """Palette images become RGB(A), and a transparent colour (a PNG tRNS chunk) becomes
+    an alpha band, before colour management, which needs RGB."""
+    transparent = "transparency" in image.info
+    if image.mode == "P":
+        return image.convert("RGBA" if transparent else "RGB")
+    if image.mode == "PA":
+        return image.convert("RGBA")
+    if transparent and image.mode in ("1", "L"):
+        return image.convert("LA")
+    if transparent and image.mode == "RGB":
+        return image.convert("RGBA")
+    return image
+
+
+def _convert_to_srgb(image: Image.Image, icc_profile: bytes, notes: list[str]) -> Image.Image:
+    """Colour-manage an RGB(A) or CMYK image whose embedded profile is not sRGB, so the
+    pixels are sRGB. A greyscale profile is left out: its curve is close to sRGB's,
+    and honouring it would turn the image into RGB."""
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        colour_space = profile.profile.xcolor_space.strip()
+        if (colour_space, image.mode) not in _COLOUR_MANAGED or "sRGB" in ImageCms.getProfileDescription(profile):
+            return image
+        output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode=output_mode)
+    except (OSError, ValueError, ImageCms.PyCMSError):
+        notes.append("The embedded colour profile could not be read and was ignored.")
+        return image
+    notes.append("Colours converted to sRGB using the embedded colour profile.")
+    return converted
+
+
+def _to_standard_mode(image: Image.Image, source_bits: int, notes: list[str]) -> Image.Image:
+    if source_bits > 8:
+        notes.append(f"{source_bits}-bit image converted to 8-bit.")
+    if image.mode in STANDARD_MODES:
+        return image
+    if image.mode == "CMYK":
+        notes.append("CMYK image converted to RGB.")
+    if image.mode in ("I;16", "I;16B", "I", "F"):
+        return _greyscale_to_8_bit(image)
+    return image.convert(_PLAIN_CONVERSIONS[image.mode])
+
+
+def _greyscale_to_8_bit(image: Image.Image) -> Image.Image:
+    """Scale, never clip: 16-bit values by their full range; 32-bit integer and float
+    values, which have no conventional range, by the range the image uses."""
+    if image.mode.startswith("I;16"):
+        values = np.asarray(image).astype(np.uint32)
+        return Image.fromarray(((values + 128) // 257).astype(np.uint8))
+    # No-data values (NaN, infinities) become black rather than breaking the scaling.
+    values = np.nan_to_num(np.asarray(image, dtype=np.float32), nan=0, posinf=0, neginf=0)
+    low, high = float(values.min()), float(values.max())
+    scale = 255 / (high - low) if high > low else 0
+    return Image.fromarray(np.round((values - low) * scale).astype(np.uint8))
+
+
+def _without_metadata(image: Image.Image) -> Image.Image:
+    # An image still backed by the opened file keeps its parsed EXIF (GPS included)
+    # in a cache that clearing info does not reach.
+    if isinstance(image, ImageFile.ImageFile):
+        image = image.copy()
+    image.info = {}
+    return image
+
+
+def _flatten_on_white(image: Image.Image) -> Image.Image:
+    if image.mode not in ("RGBA", "LA"):
+        return image
+    base_mode = image.mode[:-1]
+    background = Image.new(base_mode, image.size, "white")
+    background.paste(image.convert(base_mode), mask=image.getchannel("A"))
+    return background
