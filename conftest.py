@@ -83,3 +83,64 @@ def active_model(db, media_storage, tiny_model_file):
     from inference.registry import register_model
 
     return register_model(tiny_model_file, name="tiny-test", activate=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """moto in server mode on loopback: a real S3 endpoint spoken to over HTTP."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+S3_CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}
+
+
+def s3_options(endpoint: str, bucket: str) -> dict:
+    return {
+        **S3_CREDENTIALS,
+        "endpoint_url": endpoint,
+        "bucket_name": bucket,
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": 300,
+        "file_overwrite": True,
+    }
+
+
+@pytest.fixture
+def s3_storage(settings, s3_endpoint):
+    """Every storage on its own fresh bucket of the moto server; returns a boto3
+    client and the bucket of each storage alias."""
+    import uuid
+
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    buckets = {alias: f"{alias}-{uuid.uuid4().hex[:12]}" for alias in ("default", "datasets", "models")}
+    for bucket in buckets.values():
+        client.create_bucket(Bucket=bucket)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        **{
+            alias: {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_options(s3_endpoint, bucket)}
+            for alias, bucket in buckets.items()
+        },
+    }
+    return client, buckets

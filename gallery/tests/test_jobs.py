@@ -12,6 +12,7 @@ from PIL import Image
 from gallery import jobs
 from gallery.models import Restoration
 from gallery.uploads import accept_photo
+from inference import metrics
 
 from .conftest import photo_bytes, upload
 
@@ -52,8 +53,12 @@ def test_job_with_reference_records_psnr_and_ssim(alice, active_model):
 
     job = reload(job)
     assert job.status == "succeeded"
-    assert 10 < job.psnr_before < 60 and 10 < job.psnr_after < 60
-    assert 0 < job.ssim_before <= 1 and 0 < job.ssim_after <= 1
+    before, after, sharp = (np.asarray(stored_image(f.name)) for f in (job.photo.original, job.result, job.photo.reference))
+    assert job.psnr_before == pytest.approx(metrics.psnr(before, sharp))
+    assert job.psnr_after == pytest.approx(metrics.psnr(after, sharp))
+    assert job.ssim_before == pytest.approx(metrics.ssim(before, sharp))
+    assert job.ssim_after == pytest.approx(metrics.ssim(after, sharp))
+    assert job.psnr_before != job.psnr_after
 
 
 def test_without_a_model_the_job_fails_saying_so(alice, media_storage):
