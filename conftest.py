@@ -114,6 +114,7 @@ def s3_options(endpoint: str, bucket: str) -> dict:
         "default_acl": None,
         "querystring_auth": True,
         "querystring_expire": 300,
+        "signature_version": "s3v4",
         "file_overwrite": True,
     }
 

@@ -127,6 +127,7 @@ if AWS_STORAGE_BUCKET_NAME:
         "default_acl": None,  # objects stay private; reads go through presigned URLs
         "querystring_auth": True,
         "querystring_expire": env.int("PRESIGNED_URL_SECONDS", default=300),
+        "signature_version": "s3v4",
         "file_overwrite": True,  # names are generated; a re-run job overwrites its own result
     }
 
