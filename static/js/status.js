@@ -4,6 +4,7 @@
   if (!box) return;
   const bar = box.querySelector("progress");
   const text = document.getElementById("progress-text");
+  const badge = document.getElementById("job-status");
 
   function describe(job) {
     if (job.status === "queued") return "Waiting for a worker…";
@@ -23,6 +24,8 @@
         }
         bar.value = job.progress;
         text.textContent = describe(job);
+        badge.className = "badge " + job.status;
+        badge.textContent = job.status.charAt(0).toUpperCase() + job.status.slice(1);
       }
     } catch (error) {
       text.textContent = "Connection lost; retrying…";
