@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from PIL import Image
 
-from inference import engine, metrics
+from inference import metrics
 from inference.images import encode_jpeg, encode_png, make_thumbnail, merge_like, split_alpha
 
 from .models import Restoration
@@ -120,6 +120,9 @@ def _finite(value: float) -> float | None:
 
 def process(job: Restoration) -> None:
     """Run a claimed job to the end and record the outcome on its row."""
+    # Imported here so that TensorFlow loads in workers only, never in web processes.
+    from inference import engine
+
     try:
         version = engine.active_version()
         model = engine.load_version(version)

@@ -156,14 +156,16 @@ def test_job_that_keeps_killing_its_worker_is_given_up(alice, active_model, sett
 def test_photo_deleted_while_running_leaves_no_result_files(alice, active_model, media_storage, monkeypatch):
     job = new_job(alice)
     claimed = jobs.claim(job.pk)
-    original_deblur = jobs.engine.deblur
+    from inference import engine
+
+    original_deblur = engine.deblur
 
     def deblur_then_delete(*args, **kwargs):
         output = original_deblur(*args, **kwargs)
         Restoration.objects.filter(pk=job.pk).delete()
         return output
 
-    monkeypatch.setattr(jobs.engine, "deblur", deblur_then_delete)
+    monkeypatch.setattr(engine, "deblur", deblur_then_delete)
     jobs.process(claimed)
 
     results = media_storage / "default" / "results"
