@@ -70,6 +70,8 @@ def test_sign_up_upload_compare_download_delete(live_server, active_model, worke
     expect(page).to_have_url(f"{live_server.url}/photos/")
     expect(page.locator("#history .card")).to_have_count(2)
     expect(page.locator(".message.success")).to_contain_text("2 photos queued")
+    # The badges follow the jobs without a reload.
+    expect(page.locator("#history .card:has-text('shaky.png') .badge")).to_have_text("Succeeded", timeout=120_000)
 
     page.click("#history .card:has-text('street.jpg') a >> nth=0")
     expect(page.locator("#job-progress progress")).to_be_visible()
