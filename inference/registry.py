@@ -27,7 +27,7 @@ def load_generator(path: Path) -> keras.Model:
 
 
 def register_model(
-    path: str | os.PathLike, *, name: str, activate: bool = True, notes: str = ""
+    path: str | os.PathLike, *, name: str, activate: bool = True, notes: str = "", metrics: dict | None = None
 ) -> ModelVersion:
     """Copy a `.keras` generator into the models storage as `models/<name>.keras` and record
     it as a ModelVersion; with `activate`, new jobs use it from now on."""
@@ -40,6 +40,7 @@ def register_model(
         architecture=nets.architecture_of(model),
         parameter_count=model.count_params(),
         notes=notes,
+        metrics=metrics or {},
     )
     with transaction.atomic():
         with path.open("rb") as source:
