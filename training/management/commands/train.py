@@ -1,0 +1,73 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from inference import nets
+from training.trainer import TrainConfig, train
+
+
+class Command(BaseCommand):
+    help = "Train a deblurring generator on a folder of sharp photos; writes checkpoints, logs and generator.keras into --out."
+
+    def add_arguments(self, parser) -> None:
+        defaults = TrainConfig(out=Path("."))
+        parser.add_argument("--photos", required=True, help="a folder of sharp photos")
+        parser.add_argument("--out", required=True, help="the run folder")
+        parser.add_argument("--arch", choices=[nets.NAFNET, nets.DEBLURGAN], default=defaults.arch)
+        parser.add_argument("--steps", type=int, default=defaults.steps, help="content-loss steps")
+        parser.add_argument("--gan-steps", type=int, default=defaults.gan_steps, help="adversarial steps after them")
+        parser.add_argument("--batch", type=int, default=defaults.batch)
+        parser.add_argument("--patch", type=int, default=defaults.patch, help="training patch size in pixels")
+        parser.add_argument("--lr", type=float, default=defaults.lr)
+        parser.add_argument("--seed", type=int, default=defaults.seed)
+        parser.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every)
+        parser.add_argument("--validate-every", type=int, default=defaults.validate_every)
+        parser.add_argument("--vgg-weights", help="an ImageNet VGG19 .h5 (no top) for the perceptual term of stage 2")
+        parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+
+    def handle(self, *args, **options) -> None:
+        config = self.config(options)
+        total = config.steps + config.gan_steps
+        with tqdm(total=total, unit="step", dynamic_ncols=True) as bar:
+
+            def progress(step: int, total: int, logs: dict) -> None:
+                bar.update(step - bar.n)
+                bar.set_postfix({name: f"{value:.4g}" for name, value in logs.items()}, refresh=False)
+
+            try:
+                result = train(config, resume=options["resume"], progress=progress)
+            except KeyboardInterrupt:
+                raise CommandError(f"Stopped; a checkpoint is saved. Continue with --resume --out {config.out}.")
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+        figures = ", ".join(f"{name} {value:.4f}" for name, value in result.validation.items())
+        self.stdout.write(f"Trained {result.step} + {result.gan_step} steps in {result.seconds / 60:.1f} min; validation {figures}.")
+        self.stdout.write(f"Generator: {result.generator}")
+
+    def config(self, options: dict) -> TrainConfig:
+        photos = Path(options["photos"])
+        if not photos.is_dir():
+            raise CommandError(f"{photos} is not a folder.")
+        for name in ("steps", "batch", "patch", "checkpoint_every", "validate_every"):
+            if options[name] < 1:
+                raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
+        if options["gan_steps"] < 0:
+            raise CommandError("--gan-steps must be 0 or more.")
+        vgg_weights = Path(options["vgg_weights"]) if options["vgg_weights"] else None
+        if vgg_weights is not None and not vgg_weights.is_file():
+            raise CommandError(f"No VGG19 weights file at {vgg_weights}.")
+        return TrainConfig(
+            out=Path(options["out"]),
+            photos=photos,
+            arch=options["arch"],
+            steps=options["steps"],
+            gan_steps=options["gan_steps"],
+            batch=options["batch"],
+            patch=options["patch"],
+            lr=options["lr"],
+            seed=options["seed"],
+            checkpoint_every=options["checkpoint_every"],
+            validate_every=options["validate_every"],
+            vgg_weights=vgg_weights,
+        )

@@ -1,0 +1,542 @@
+"""Training the deblurring generators (DESIGN.md section 5).
+
+Stage 1 fits the generator with a content loss alone, which is what gives PSNR. Stage 2
+(optional) fine-tunes it against a 70x70 PatchGAN critic with WGAN-GP, as DeblurGAN did.
+
+A run lives in one folder:
+
+    checkpoints/latest.keras   the model being trained, with its optimizer state
+    checkpoints/state.json     {stage, step, seconds, config}
+    log.csv                    step, loss, psnr, lr: means over each window of `log_every` steps
+    validation.csv             step, psnr, ssim on fixed validation pairs
+    samples/step_NNNNNN.png    input | output | target strips at `sample_steps`
+    tensorboard/               the same figures for TensorBoard
+    generator.keras            the trained generator alone, for inference.registry
+    summary.json               steps, time, hardware, final validation figures, photos, config
+
+Every step is a pure function of (seed, step): the data stream restarts at any step and the
+optimizer state (so the learning-rate schedule) is saved with the weights, so a run that was
+stopped and resumed ends with the weights of a run that went straight through.
+"""
+
+import csv
+import dataclasses
+import importlib.util
+import json
+import logging
+import os
+import platform
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+from PIL import Image
+
+from inference import metrics, nets
+
+logger = logging.getLogger(__name__)
+
+CONTENT_STAGE = "content"
+CHECKPOINT_DIR = "checkpoints"
+LATEST = "latest.keras"
+STATE = "state.json"
+GENERATOR = "generator.keras"
+SUMMARY = "summary.json"
+SAMPLE_PAIRS = 3
+
+# Settings that a resumed run may change: they decide what is written and how far the run
+# goes after stage 1, never what stage 1 computes.
+CHANGEABLE_ON_RESUME = {"out", "checkpoint_every", "validate_every", "log_every", "sample_steps", "gan_steps"}
+
+
+@dataclass
+class TrainConfig:
+    out: Path
+    photos: Path | None = None  # a folder of sharp photos
+    arch: str = nets.NAFNET  # or nets.DEBLURGAN
+    steps: int = 20000  # stage 1 (content loss)
+    gan_steps: int = 0  # stage 2 (adversarial fine-tuning); 0 = off
+    batch: int = 8
+    patch: int = 128
+    # AdamW with a cosine decay from lr to min_lr over `steps`, after an optional linear
+    # warm-up. NAFNet needs no warm-up: its blocks start as the identity.
+    lr: float = 1e-3
+    min_lr: float = 1e-6
+    warmup_steps: int = 0
+    weight_decay: float = 1e-4
+    # Content loss = Charbonnier + fft_weight * L1 of the difference of the 2-D spectra.
+    fft_weight: float = 0.05
+    checkpoint_every: int = 500
+    validate_every: int = 500
+    log_every: int = 50
+    sample_steps: tuple[int, ...] = (0, 1000, 5000, 10000, 20000)
+    seed: int = 0
+    # NAFNet size (inference.nets.build_nafnet's defaults).
+    width: int = 16
+    enc_blocks: tuple[int, ...] = (1, 1, 2)
+    middle_blocks: int = 2
+    dec_blocks: tuple[int, ...] = (1, 1, 1)
+    # DeblurGAN generator size (inference.nets.build_deblurgan's defaults).
+    deblurgan_filters: int = 64
+    deblurgan_blocks: int = 9
+    # Stage 2, as DeblurGAN: critic updates per generator update, gradient-penalty weight,
+    # lambda on the content loss, Adam(1e-4, 0.5, 0.999) for both nets.
+    critic_steps: int = 5
+    gp_weight: float = 10.0
+    content_weight: float = 100.0
+    gan_lr: float = 1e-4
+    vgg_weights: Path | None = None  # an ImageNet VGG19 .h5 without top; no file, no perceptual term
+    # Validation pairs: from the held-out photos, fixed for the whole run.
+    n_holdout: int = 4
+    validation_patch: int = 192
+    validation_count: int = 8
+
+    def to_json(self) -> dict:
+        return {
+            name: str(value) if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value
+            for name, value in dataclasses.asdict(self).items()
+        }
+
+
+@dataclass
+class TrainingData:
+    """What a run trains and validates on. `batches(start_step)` is an endless stream of
+    (blurred, sharp) float32 NHWC batches in [0, 1] whose k-th batch is batch
+    start_step + k of the stream started at 0."""
+
+    batches: Callable[[int], tf.data.Dataset]
+    validation: tuple[np.ndarray, np.ndarray]  # uint8 (N, P, P, 3) blurred, sharp
+    photos: list[str] = field(default_factory=list)
+    holdout: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    step: int  # stage 1 steps done
+    gan_step: int  # stage 2 steps done
+    seconds: float  # training time over all sessions of the run
+    validation: dict[str, float]
+    generator: Path
+
+
+# --- Losses and metrics: keras.ops only, so that stage 1 runs on any Keras backend. ---
+
+
+def charbonnier(y_true, y_pred, epsilon: float = 1e-3):
+    """A smooth L1: sqrt(d^2 + eps^2), robust like L1 but differentiable at zero."""
+    return ops.mean(ops.sqrt(ops.square(y_pred - y_true) + epsilon**2))
+
+
+def fft_l1(y_true, y_pred):
+    """L1 of the difference of the images' 2-D Fourier transforms, real and imaginary
+    parts (MIMO-UNet's frequency loss, Cho et al. 2021). It weighs the fine detail that a
+    pixel loss lets blur away. The transform is orthonormal (divided by sqrt(H*W)), so the
+    weight means the same at every patch size. By linearity FFT(a) - FFT(b) = FFT(a - b)."""
+    difference = ops.transpose(y_pred - y_true, (0, 3, 1, 2))  # fft2 works on the last two axes
+    height, width = ops.shape(difference)[2], ops.shape(difference)[3]
+    real, imag = ops.fft2((difference, ops.zeros_like(difference)))
+    scale = ops.sqrt(ops.cast(height * width, real.dtype))
+    return (ops.mean(ops.abs(real)) + ops.mean(ops.abs(imag))) / (2 * scale)
+
+
+@keras.saving.register_keras_serializable(package="deblur")
+class ContentLoss(keras.losses.Loss):
+    """Charbonnier (eps 1e-3) + fft_weight * frequency L1."""
+
+    def __init__(self, fft_weight: float = 0.05, name: str = "content_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.fft_weight = fft_weight
+
+    def call(self, y_true, y_pred):
+        loss = charbonnier(y_true, y_pred)
+        if self.fft_weight:
+            loss = loss + self.fft_weight * fft_l1(y_true, y_pred)
+        return loss
+
+    def get_config(self):
+        return {**super().get_config(), "fft_weight": self.fft_weight}
+
+
+@keras.saving.register_keras_serializable(package="deblur")
+def psnr(y_true, y_pred):
+    """PSNR in dB of each image in [0, 1], the output clipped as inference clips it."""
+    y_pred = ops.clip(y_pred, 0.0, 1.0)
+    mse = ops.mean(ops.square(y_pred - y_true), axis=(1, 2, 3))
+    return -10.0 * ops.log10(ops.maximum(mse, 1e-10))
+
+
+# --- The generator and its optimizer. ---
+
+
+def build_generator(config: TrainConfig) -> keras.Model:
+    if config.arch == nets.NAFNET:
+        return nets.build_nafnet(config.width, config.enc_blocks, config.middle_blocks, config.dec_blocks)
+    if config.arch == nets.DEBLURGAN:
+        return nets.build_deblurgan(config.deblurgan_filters, config.deblurgan_blocks)
+    raise ValueError(f"Unknown architecture {config.arch!r}: expected {nets.NAFNET!r} or {nets.DEBLURGAN!r}.")
+
+
+def learning_rate(config: TrainConfig) -> keras.optimizers.schedules.LearningRateSchedule:
+    decay_steps = max(config.steps - config.warmup_steps, 1)
+    alpha = config.min_lr / config.lr
+    if config.warmup_steps:
+        return keras.optimizers.schedules.CosineDecay(
+            0.0, decay_steps, alpha=alpha, warmup_target=config.lr, warmup_steps=config.warmup_steps
+        )
+    return keras.optimizers.schedules.CosineDecay(config.lr, decay_steps, alpha=alpha)
+
+
+def compile_generator(model: keras.Model, config: TrainConfig) -> None:
+    # beta_2 = 0.9 as NAFNet: the second moment follows the fast-changing early gradients.
+    optimizer = keras.optimizers.AdamW(learning_rate(config), weight_decay=config.weight_decay, beta_2=0.9)
+    model.compile(optimizer=optimizer, loss=ContentLoss(config.fft_weight), metrics=[psnr])
+
+
+# --- Data from a folder of photos. ---
+
+
+def check_not_benchmark(photos: list[Path]) -> None:
+    """Benchmarks measure what a model learnt elsewhere; training on them makes the figures
+    meaningless."""
+    for photo in photos:
+        if "benchmarks" in photo.resolve().parts[:-1]:
+            raise ValueError(f"{photo} is inside a 'benchmarks' folder: never train on benchmark photos.")
+
+
+def photo_data(config: TrainConfig) -> TrainingData:
+    """Training patches from the photos in config.photos, validation pairs from the
+    photos held out of training."""
+    # Imported here: the pipeline pulls in the degradation code, which tests that bring
+    # their own data do not need.
+    from training import data
+
+    photos = data.list_photos(config.photos)
+    check_not_benchmark(photos)
+    if len(photos) <= config.n_holdout:
+        raise ValueError(
+            f"{config.photos} holds {len(photos)} photos; training needs more than the {config.n_holdout} held out."
+        )
+    training, holdout = data.split_holdout(photos, config.n_holdout, seed=config.seed)
+    bank = data.PhotoBank(training)
+    validation = data.validation_pairs(
+        data.PhotoBank(holdout), patch=config.validation_patch, count=config.validation_count
+    )
+
+    def batches(start_step: int) -> tf.data.Dataset:
+        return data.training_dataset(
+            bank, patch=config.patch, batch=config.batch, seed=config.seed, start_step=start_step
+        )
+
+    return TrainingData(batches, validation, bank.names, [p.name for p in holdout])
+
+
+# --- Validation and samples. ---
+
+
+def restore(model: keras.Model, blurred: np.ndarray) -> np.ndarray:
+    """The model's uint8 output for uint8 NHWC images, rounded as inference rounds it."""
+    output = model.predict_on_batch(blurred.astype(np.float32) / 255.0)
+    return np.clip(np.rint(np.asarray(output) * 255.0), 0, 255).astype(np.uint8)
+
+
+def mean_quality(images: np.ndarray, references: np.ndarray) -> dict[str, float]:
+    """Mean PSNR and SSIM (inference.metrics, the project's one definition)."""
+    return {
+        "psnr": float(np.mean([metrics.psnr(a, b) for a, b in zip(images, references)])),
+        "ssim": float(np.mean([metrics.ssim(a, b) for a, b in zip(images, references)])),
+    }
+
+
+def sample_strip(blurred: np.ndarray, restored: np.ndarray, sharp: np.ndarray) -> np.ndarray:
+    """One row per pair: input | output | target."""
+    rows = [np.concatenate(images, axis=1) for images in zip(blurred, restored, sharp)]
+    return np.concatenate(rows, axis=0)
+
+
+# --- Run folder: checkpoints, state, CSV logs. ---
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    # Write aside then rename, so a run killed while saving keeps its previous checkpoint.
+    part = path.with_name(f".{path.name}.part{path.suffix}")
+    write(part)
+    os.replace(part, path)
+
+
+def save_checkpoint(out: Path, model: keras.Model, state: dict) -> None:
+    folder = out / CHECKPOINT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_atomically(folder / LATEST, model.save)
+    _write_atomically(folder / STATE, lambda path: path.write_text(json.dumps(state, indent=2)))
+
+
+def read_state(out: Path) -> dict | None:
+    path = out / CHECKPOINT_DIR / STATE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def check_resumable(config: TrainConfig, saved: dict) -> None:
+    current = config.to_json()
+    changed = sorted(
+        name for name in current if name not in CHANGEABLE_ON_RESUME and current[name] != saved.get(name)
+    )
+    if changed:
+        details = ", ".join(f"{name}: {saved.get(name)!r} -> {current[name]!r}" for name in changed)
+        raise ValueError(f"The run in {config.out} was started with other settings ({details}); it cannot resume with these.")
+
+
+def append_csv(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def hardware() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    gpus = [
+        tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+        for gpu in tf.config.list_physical_devices("GPU")
+    ]
+    return f"{cpu}, {os.cpu_count()} cores" + "".join(f", {gpu}" for gpu in gpus)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a stopped container or Celery worker) raises KeyboardInterrupt, so that it
+    takes the same save-then-exit path as Ctrl-C. Signal handlers can only be set from
+    the main thread; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class RunMonitor(keras.callbacks.Callback):
+    """Everything keyed to the global step (the optimizer's iteration count, which a resumed
+    run restores): checkpoints, validation, samples, the CSV log and the progress hook."""
+
+    def __init__(self, run: "Run"):
+        super().__init__()
+        self.run = run
+
+    def step(self) -> int:
+        return int(self.model.optimizer.iterations)
+
+    def on_train_begin(self, logs=None):
+        if self.step() == 0:
+            self.run.observe(self.model, 0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.step()
+        self.run.observe(self.model, step)
+        if step % self.run.config.checkpoint_every == 0:
+            self.run.checkpoint(self.model, CONTENT_STAGE, step)
+        self.run.report(step, {name: float(value) for name, value in (logs or {}).items()})
+
+    def on_epoch_end(self, epoch, logs=None):
+        # An epoch is one log window: Keras resets its running means at each epoch, so
+        # these are the means over the window.
+        logs = logs or {}
+        row = {
+            "step": self.step(),
+            "loss": float(logs["loss"]),
+            "psnr": float(logs["psnr"]),
+            "lr": float(self.model.optimizer.learning_rate),
+        }
+        append_csv(self.run.config.out / "log.csv", row)
+
+
+class Run:
+    """The state of one training run that outlives a fit call: where it writes, the
+    validation pairs, the clock."""
+
+    def __init__(self, config: TrainConfig, data: TrainingData, progress, seconds: float):
+        self.config = config
+        self.data = data
+        self.progress = progress
+        self.seconds_before = seconds
+        self.started = time.monotonic()
+        self.validation: dict[str, float] = {}
+
+    @property
+    def total_steps(self) -> int:
+        return self.config.steps + self.config.gan_steps
+
+    def seconds(self) -> float:
+        return self.seconds_before + time.monotonic() - self.started
+
+    def observe(self, model: keras.Model, step: int) -> None:
+        """Validation and samples, when the step calls for them."""
+        config = self.config
+        validate = step % config.validate_every == 0 or step == self.total_steps
+        sample = step in config.sample_steps
+        if not (validate or sample):
+            return
+        blurred, sharp = self.data.validation
+        restored = restore(model, blurred)
+        if validate:
+            self.validation = mean_quality(restored, sharp)
+            append_csv(config.out / "validation.csv", {"step": step, **self.validation})
+        if sample:
+            folder = config.out / "samples"
+            folder.mkdir(exist_ok=True)
+            strip = sample_strip(*(images[:SAMPLE_PAIRS] for images in (blurred, restored, sharp)))
+            Image.fromarray(strip).save(folder / f"step_{step:06d}.png")
+
+    def checkpoint(self, model: keras.Model, stage: str, step: int) -> None:
+        state = {"stage": stage, "step": step, "seconds": self.seconds(), "config": self.config.to_json()}
+        save_checkpoint(self.config.out, model, state)
+
+    def report(self, step: int, logs: dict[str, float]) -> None:
+        if self.progress is not None:
+            self.progress(step, self.total_steps, logs)
+
+
+def tensorboard_installed() -> bool:
+    # tf.summary writes nothing without it, and Keras's callback fails.
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+def fit_content(model: keras.Model, run: Run) -> None:
+    """Stage 1: model.fit on the content loss from the model's current step to
+    config.steps. Interrupted (Ctrl-C, SIGTERM), it saves a checkpoint, then re-raises."""
+    config = run.config
+    start = int(model.optimizer.iterations)
+    if start >= config.steps:
+        return
+    windows = -(-config.steps // config.log_every)
+    # The epoch count decides how many batches fit draws; stopping at exactly
+    # config.steps is the callback's job when a resumed run starts mid-window.
+    callbacks = [RunMonitor(run), StopAt(config.steps)]
+    if tensorboard_installed():
+        callbacks.append(keras.callbacks.TensorBoard(config.out / "tensorboard", write_graph=False))
+    else:
+        logger.warning("TensorBoard logs off: the tensorboard package is not installed.")
+    try:
+        model.fit(
+            run.data.batches(start),
+            steps_per_epoch=config.log_every,
+            epochs=windows,
+            initial_epoch=start // config.log_every,
+            callbacks=callbacks,
+            shuffle=False,  # the stream is already in its deterministic order
+            verbose=0,
+        )
+    except KeyboardInterrupt:
+        run.checkpoint(model, CONTENT_STAGE, int(model.optimizer.iterations))
+        raise
+    run.checkpoint(model, CONTENT_STAGE, int(model.optimizer.iterations))
+
+
+class StopAt(keras.callbacks.Callback):
+    def __init__(self, step: int):
+        super().__init__()
+        self.last_step = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.optimizer.iterations) >= self.last_step:
+            self.model.stop_training = True
+
+
+def load_checkpoint(out: Path) -> keras.Model:
+    return keras.models.load_model(out / CHECKPOINT_DIR / LATEST)
+
+
+def save_generator(model: keras.Model, path: Path) -> None:
+    """The generator alone, without the optimizer and loss: a fresh functional model over
+    the same layers has no compile state to save."""
+    keras.Model(model.inputs, model.outputs, name=model.name).save(path)
+
+
+def train(
+    config: TrainConfig,
+    *,
+    resume: bool = False,
+    data: TrainingData | None = None,
+    progress: Callable[[int, int, dict], None] | None = None,
+) -> TrainResult:
+    """Train a generator as `config` says and write the run folder (see the module
+    docstring). `resume` continues the run in config.out from its last checkpoint;
+    without it, a folder that already holds a run is refused. `data` defaults to patches
+    of the photos in config.photos. `progress(step, total, logs)` is called after every
+    step. Ctrl-C or SIGTERM saves a checkpoint, then raises KeyboardInterrupt."""
+    out = Path(config.out)
+    state = read_state(out)
+    if resume and state is None:
+        raise ValueError(f"{out} holds no checkpoint to resume from.")
+    if not resume and state is not None:
+        raise ValueError(f"{out} already holds a training run: resume it, or choose another folder.")
+    if resume:
+        check_resumable(config, state["config"])
+    out.mkdir(parents=True, exist_ok=True)
+
+    # Seeds the weight initialisation and dropout; the data stream has its own seed.
+    keras.utils.set_random_seed(config.seed)
+    if resume:
+        model = load_checkpoint(out)
+    else:
+        model = build_generator(config)
+        compile_generator(model, config)
+    multiple = nets.size_multiple(model)
+    if config.patch % multiple or config.validation_patch % multiple:
+        raise ValueError(f"The patch sizes must be multiples of {multiple} for {config.arch}.")
+    if data is None:
+        data = photo_data(config)
+    run = Run(config, data, progress, seconds=state["seconds"] if resume else 0.0)
+
+    with sigterm_as_interrupt():
+        fit_content(model, run)
+
+    generator_path = out / GENERATOR
+    save_generator(model, generator_path)
+    if not run.validation:
+        blurred, sharp = data.validation
+        run.validation = mean_quality(restore(model, blurred), sharp)
+    step = int(model.optimizer.iterations)
+    result = TrainResult(out, step, 0, run.seconds(), run.validation, generator_path)
+    write_summary(result, config, data)
+    return result
+
+
+def write_summary(result: TrainResult, config: TrainConfig, data: TrainingData) -> None:
+    blurred, sharp = data.validation
+    summary = {
+        "steps": result.step,
+        "gan_steps": result.gan_step,
+        "seconds": round(result.seconds, 1),
+        "hardware": hardware(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "validation": result.validation,
+        "validation_input": mean_quality(blurred, sharp),
+        "photos": data.photos,
+        "holdout": data.holdout,
+        "seed": config.seed,
+        "config": config.to_json(),
+    }
+    (config.out / SUMMARY).write_text(json.dumps(summary, indent=2))
