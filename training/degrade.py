@@ -99,7 +99,8 @@ DEFAULT = DegradeSettings()
 def srgb_to_linear(x: np.ndarray) -> np.ndarray:
     """IEC 61966-2-1 sRGB decoding: encoded values in [0, 1] to linear light in [0, 1]."""
     x = np.asarray(x, dtype=np.float32)
-    return np.where(x <= 0.04045, x / np.float32(12.92), ((x + np.float32(0.055)) / np.float32(1.055)) ** np.float32(2.4))
+    power = ((x + np.float32(0.055)) / np.float32(1.055)) ** np.float32(2.4)
+    return np.where(x <= 0.04045, x / np.float32(12.92), power)
 
 
 def linear_to_srgb(x: np.ndarray) -> np.ndarray:
@@ -248,7 +249,9 @@ def _trim(kernel: np.ndarray) -> np.ndarray:
     return kernel[half - reach : half + reach + 1, half - reach : half + reach + 1]
 
 
-def random_kernel(rng: np.random.Generator, settings: DegradeSettings = DEFAULT, family: str | None = None) -> np.ndarray:
+def random_kernel(
+    rng: np.random.Generator, settings: DegradeSettings = DEFAULT, family: str | None = None
+) -> np.ndarray:
     """A random spatially uniform PSF of ``family`` (trajectory, linear, defocus or none); None
     draws the family by ``settings.family_weights`` among those four. Trimmed to its smallest
     odd centred support (``none`` is the 1x1 identity)."""
@@ -336,7 +339,8 @@ def spatially_varying_blur(
     shaken otherwise. Returns the interior (H - 2 margin, W - 2 margin, C)."""
     mask = _random_ellipse_mask(rng, image.shape[0], image.shape[1], margin)
     length = rng.uniform(*settings.object_length)
-    object_kernel = _trim(linear_motion_kernel(length, rng.uniform(0, 180), _odd_support(length + 2, settings.max_kernel)))
+    size = _odd_support(length + 2, settings.max_kernel)
+    object_kernel = _trim(linear_motion_kernel(length, rng.uniform(0, 180), size))
     background = "none" if rng.uniform() < 0.5 else "trajectory"
     return layered_blur(image, mask, object_kernel, random_kernel(rng, settings, background), margin)
 
