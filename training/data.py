@@ -73,16 +73,25 @@ class PhotoBank:
         return [p.name for p in self.paths]
 
 
-def _crop(bank: PhotoBank, rng: np.random.Generator, size: int) -> np.ndarray:
+def _texture(window: np.ndarray) -> float:
+    grey = window.astype(np.float32).mean(axis=2)
+    return float(np.abs(np.diff(grey, axis=0)).mean() + np.abs(np.diff(grey, axis=1)).mean())
+
+
+def _crop(bank: PhotoBank, rng: np.random.Generator, size: int, tries: int = 4) -> np.ndarray:
     """A random size x size window of a random photo at a random scale, flipped and
-    rotated at random. Photos are drawn in proportion to their area."""
+    rotated at random. Photos are drawn in proportion to their area. Flat windows
+    (sky, night) teach nothing about blur, so the most textured of a few is kept."""
     areas = np.array([img.shape[0] * img.shape[1] for img in bank.images], dtype=np.float64)
     usable = np.array([min(img.shape[:2]) >= size for img in bank.images])
     weights = areas * usable
-    image = bank.images[rng.choice(len(bank.images), p=weights / weights.sum())]
-    top = rng.integers(0, image.shape[0] - size + 1)
-    left = rng.integers(0, image.shape[1] - size + 1)
-    window = image[top : top + size, left : left + size]
+    candidates = []
+    for _ in range(tries):
+        image = bank.images[rng.choice(len(bank.images), p=weights / weights.sum())]
+        top = rng.integers(0, image.shape[0] - size + 1)
+        left = rng.integers(0, image.shape[1] - size + 1)
+        candidates.append(image[top : top + size, left : left + size])
+    window = max(candidates, key=_texture)
     window = np.rot90(window, k=rng.integers(4))
     if rng.random() < 0.5:
         window = window[:, ::-1]
