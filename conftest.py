@@ -3,6 +3,7 @@ the tests need (PostgreSQL, Redis) are up."""
 
 import os
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -51,19 +52,24 @@ def alice_client(client, alice):
     return client
 
 
-@pytest.fixture
-def media_storage(settings, tmp_path):
-    """Filesystem storages in a fresh folder for each test."""
+def use_filesystem_storages(settings, folders: dict[str, Path]) -> None:
+    """Point each storage alias at its own folder."""
     settings.STORAGES = {
         **settings.STORAGES,
         **{
             alias: {
                 "BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(tmp_path / alias), "base_url": None, "allow_overwrite": True},
+                "OPTIONS": {"location": str(folder), "base_url": None, "allow_overwrite": True},
             }
-            for alias in ("default", "datasets", "models")
+            for alias, folder in folders.items()
         },
     }
+
+
+@pytest.fixture
+def media_storage(settings, tmp_path):
+    """Filesystem storages in a fresh folder for each test."""
+    use_filesystem_storages(settings, {alias: tmp_path / alias for alias in ("default", "datasets", "models")})
     return tmp_path
 
 

@@ -20,6 +20,8 @@ from gallery import jobs
 from gallery.models import Photo, Restoration
 from inference.registry import register_model
 
+from conftest import use_filesystem_storages
+
 from .conftest import photo_bytes, upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,17 +68,9 @@ def test_upload_is_deblurred_by_a_worker_through_redis(client, alice, active_mod
 
 @pytest.fixture
 def shared_var(settings, tmp_path):
-    """Storages in a folder that a worker in another process sees too."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        **{
-            alias: {
-                "BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(tmp_path / folder), "base_url": None, "allow_overwrite": True},
-            }
-            for alias, folder in {"default": "media", "datasets": "datasets", "models": "models"}.items()
-        },
-    }
+    """Storages in the folders where a worker in another process, with VAR_DIR set
+    to the same folder, looks for them."""
+    use_filesystem_storages(settings, {"default": tmp_path / "media", "datasets": tmp_path / "datasets", "models": tmp_path / "models"})
     return tmp_path
 
 
