@@ -5,9 +5,10 @@ Stage 1 fits the generator with a content loss alone, which is what gives PSNR. 
 
 A run lives in one folder:
 
-    checkpoints/latest.keras   the model being trained, with its optimizer state
+    checkpoints/latest.keras   the stage 1 model, with its optimizer state
+    checkpoints/adversarial.weights.h5   stage 2: generator, critic and both optimizers
     checkpoints/state.json     {stage, step, seconds, config}
-    log.csv                    step, loss, psnr, lr: means over each window of `log_every` steps
+    log.csv, log_gan.csv       stage 1 and 2 losses, psnr, lr: means over windows of `log_every` steps
     validation.csv             step, psnr, ssim on fixed validation pairs
     samples/step_NNNNNN.png    input | output | target strips at `sample_steps`
     tensorboard/               the same figures for TensorBoard
@@ -45,8 +46,10 @@ from inference import metrics, nets
 logger = logging.getLogger(__name__)
 
 CONTENT_STAGE = "content"
+ADVERSARIAL_STAGE = "adversarial"
 CHECKPOINT_DIR = "checkpoints"
-LATEST = "latest.keras"
+LATEST = "latest.keras"  # stage 1's model with its optimizer
+ADVERSARIAL = "adversarial.weights.h5"  # stage 2's nets and optimizers
 STATE = "state.json"
 GENERATOR = "generator.keras"
 SUMMARY = "summary.json"
@@ -262,21 +265,206 @@ def sample_strip(blurred: np.ndarray, restored: np.ndarray, sharp: np.ndarray) -
     return np.concatenate(rows, axis=0)
 
 
-# --- Run folder: checkpoints, state, CSV logs. ---
+# --- Stage 2: adversarial fine-tuning. ---
+
+
+def vgg_features(weights: Path) -> keras.Model:
+    """VGG19 conv3_3 features of [0, 1] RGB images (DeblurGAN's perceptual loss), frozen.
+    Keras's ImageNet VGG19 takes BGR on the 0-255 scale less the ImageNet mean."""
+    vgg = keras.applications.VGG19(weights=str(weights), include_top=False)
+    conv3_3 = keras.Model(vgg.input, vgg.get_layer("block3_conv3").output)
+    inputs = keras.Input(shape=(None, None, 3))
+    bgr = ops.flip(inputs, axis=-1) * 255.0 - ops.convert_to_tensor([103.939, 116.779, 123.68])
+    features = keras.Model(inputs, conv3_3(bgr), name="vgg19_conv3_3")
+    features.trainable = False
+    return features
+
+
+class WassersteinGAN(keras.Model):
+    """DeblurGAN's adversarial stage: a WGAN-GP critic and L = L_GAN + lambda * L_content.
+
+    Each step updates the critic `critic_steps` times on the batch, then the generator once.
+    The critic's score of an image is the mean of its PatchGAN map, and the gradient penalty
+    holds the gradient norm of that score near 1 at random mixes of real and fake images.
+
+    TensorFlow backend only: the penalty is a gradient of a gradient, taken with nested
+    tf.GradientTape. The mixing weights are stateless random numbers of (seed, step), so a
+    resumed run draws the ones the interrupted run would have drawn.
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        critic: keras.Model,
+        *,
+        content_loss: keras.losses.Loss,
+        perceptual: keras.Model | None = None,
+        critic_steps: int = 5,
+        gp_weight: float = 10.0,
+        content_weight: float = 100.0,
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.critic = critic
+        self.content_loss = content_loss
+        self.perceptual = perceptual
+        self.critic_steps = critic_steps
+        self.gp_weight = gp_weight
+        self.content_weight = content_weight
+        self.seed = seed
+        self.trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ("critic_loss", "gradient_penalty", "generator_loss", "content_loss", "psnr")
+        }
+        self.built = True  # both nets are built
+
+    @property
+    def metrics(self):
+        # Listed here, Keras resets them at each epoch (each log window).
+        return list(self.trackers.values())
+
+    def compile(self, generator_optimizer: keras.optimizers.Optimizer, critic_optimizer: keras.optimizers.Optimizer):
+        super().compile()
+        self.generator_optimizer = generator_optimizer
+        self.critic_optimizer = critic_optimizer
+        # Built now, so that a checkpoint's optimizer state can load before the first step.
+        generator_optimizer.build(self.generator.trainable_variables)
+        critic_optimizer.build(self.critic.trainable_variables)
+
+    def score(self, images):
+        return tf.reduce_mean(self.critic(images, training=True), axis=[1, 2, 3])
+
+    def gradient_penalty(self, real, fake, alpha):
+        """mean over samples of (|grad score(x)| - 1)^2 at x = alpha * real + (1 - alpha) * fake."""
+        mixed = fake + alpha * (real - fake)
+        with tf.GradientTape() as tape:
+            tape.watch(mixed)
+            scores = self.score(mixed)
+        # Each sample's score depends on that sample alone, so the gradient of the sum is
+        # every sample's own gradient.
+        gradients = tape.gradient(scores, mixed)
+        norms = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=[1, 2, 3]) + 1e-12)
+        return tf.reduce_mean(tf.square(norms - 1.0))
+
+    def critic_step(self, real, fake, alpha):
+        with tf.GradientTape() as tape:
+            wasserstein = tf.reduce_mean(self.score(fake)) - tf.reduce_mean(self.score(real))
+            penalty = self.gradient_penalty(real, fake, alpha)
+            loss = wasserstein + self.gp_weight * penalty
+        variables = self.critic.trainable_variables
+        self.critic_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss, penalty
+
+    def content(self, sharp, fake):
+        loss = self.content_loss(sharp, fake)
+        if self.perceptual is not None:
+            loss += tf.reduce_mean(tf.square(self.perceptual(fake) - self.perceptual(sharp)))
+        return loss
+
+    def train_step(self, data):
+        blurred, sharp = data
+        batch = tf.shape(sharp)[0]
+        step = tf.cast(self.generator_optimizer.iterations, tf.int32)
+        with tf.GradientTape() as generator_tape:
+            fake = self.generator(blurred, training=True)
+            # As DeblurGAN: one generator pass, the critic trained on its output.
+            with generator_tape.stop_recording():
+                for k in range(self.critic_steps):
+                    seed = tf.stack([self.seed, step * self.critic_steps + k])
+                    alpha = tf.random.stateless_uniform((batch, 1, 1, 1), seed=seed)
+                    critic_loss, penalty = self.critic_step(sharp, tf.stop_gradient(fake), alpha)
+            content = self.content(sharp, fake)
+            generator_loss = -tf.reduce_mean(self.score(fake)) + self.content_weight * content
+        variables = self.generator.trainable_variables
+        self.generator_optimizer.apply_gradients(zip(generator_tape.gradient(generator_loss, variables), variables))
+
+        for name, value in (
+            ("critic_loss", critic_loss),
+            ("gradient_penalty", penalty),
+            ("generator_loss", generator_loss),
+            ("content_loss", content),
+            ("psnr", psnr(sharp, fake)),
+        ):
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
+def build_gan(generator: keras.Model, config: TrainConfig) -> WassersteinGAN:
+    from training.critic import build_critic
+
+    if config.vgg_weights is None:
+        logger.warning("Perceptual loss off: no VGG19 weights file.")
+        perceptual = None
+    else:
+        perceptual = vgg_features(config.vgg_weights)
+    gan = WassersteinGAN(
+        # A fresh functional model over the generator's layers: without stage 1's compile
+        # state, a checkpoint of the GAN holds stage 2's optimizers only.
+        keras.Model(generator.inputs, generator.outputs, name=generator.name),
+        build_critic(),
+        content_loss=ContentLoss(config.fft_weight),
+        perceptual=perceptual,
+        critic_steps=config.critic_steps,
+        gp_weight=config.gp_weight,
+        content_weight=config.content_weight,
+        seed=config.seed,
+    )
+    # DeblurGAN's Adam settings, for both nets.
+    gan.compile(
+        keras.optimizers.Adam(config.gan_lr, beta_1=0.5, beta_2=0.999),
+        keras.optimizers.Adam(config.gan_lr, beta_1=0.5, beta_2=0.999),
+    )
+    return gan
+
+
+# --- Stages, checkpoints and the run folder. ---
+
+
+@dataclass
+class Stage:
+    """A stage of a run: a model that model.fit trains from global step first_step to
+    last_step. Its optimizer's iteration count, saved in checkpoints, is its step count."""
+
+    name: str
+    model: keras.Model
+    generator: keras.Model
+    optimizer: keras.optimizers.Optimizer
+    first_step: int
+    last_step: int
+    checkpoint: str  # the file name in checkpoints/
+    save: Callable[[Path], None]
+    log: str  # the CSV file of the log windows
+
+    def step(self) -> int:
+        return self.first_step + int(self.optimizer.iterations)
+
+
+def content_stage(model: keras.Model, config: TrainConfig) -> Stage:
+    return Stage(CONTENT_STAGE, model, model, model.optimizer, 0, config.steps, LATEST, model.save, "log.csv")
+
+
+def adversarial_stage(gan: WassersteinGAN, config: TrainConfig) -> Stage:
+    return Stage(
+        ADVERSARIAL_STAGE,
+        gan,
+        gan.generator,
+        gan.generator_optimizer,
+        config.steps,
+        config.steps + config.gan_steps,
+        ADVERSARIAL,
+        gan.save_weights,
+        "log_gan.csv",
+    )
 
 
 def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     # Write aside then rename, so a run killed while saving keeps its previous checkpoint.
-    part = path.with_name(f".{path.name}.part{path.suffix}")
+    # The prefix keeps the suffix that Keras's savers check.
+    part = path.with_name(f".part-{path.name}")
     write(part)
     os.replace(part, path)
-
-
-def save_checkpoint(out: Path, model: keras.Model, state: dict) -> None:
-    folder = out / CHECKPOINT_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_atomically(folder / LATEST, model.save)
-    _write_atomically(folder / STATE, lambda path: path.write_text(json.dumps(state, indent=2)))
 
 
 def read_state(out: Path) -> dict | None:
@@ -286,9 +474,7 @@ def read_state(out: Path) -> dict | None:
 
 def check_resumable(config: TrainConfig, saved: dict) -> None:
     current = config.to_json()
-    changed = sorted(
-        name for name in current if name not in CHANGEABLE_ON_RESUME and current[name] != saved.get(name)
-    )
+    changed = [name for name in current if name not in CHANGEABLE_ON_RESUME and current[name] != saved.get(name)]
     if changed:
         details = ", ".join(f"{name}: {saved.get(name)!r} -> {current[name]!r}" for name in changed)
         raise ValueError(f"The run in {config.out} was started with other settings ({details}); it cannot resume with these.")
@@ -304,17 +490,17 @@ def append_csv(path: Path, row: dict) -> None:
 
 
 def hardware() -> str:
+    """The CPU model, core count and GPUs, for the summary and the model card."""
     cpu = platform.processor() or platform.machine()
-    try:
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")]
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
         cpu = names[0] if names else cpu
-    except OSError:
-        pass
     gpus = [
         tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
         for gpu in tf.config.list_physical_devices("GPU")
     ]
-    return f"{cpu}, {os.cpu_count()} cores" + "".join(f", {gpu}" for gpu in gpus)
+    return ", ".join([cpu, f"{os.cpu_count()} cores", *gpus])
 
 
 @contextmanager
@@ -336,44 +522,9 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-class RunMonitor(keras.callbacks.Callback):
-    """Everything keyed to the global step (the optimizer's iteration count, which a resumed
-    run restores): checkpoints, validation, samples, the CSV log and the progress hook."""
-
-    def __init__(self, run: "Run"):
-        super().__init__()
-        self.run = run
-
-    def step(self) -> int:
-        return int(self.model.optimizer.iterations)
-
-    def on_train_begin(self, logs=None):
-        if self.step() == 0:
-            self.run.observe(self.model, 0)
-
-    def on_train_batch_end(self, batch, logs=None):
-        step = self.step()
-        self.run.observe(self.model, step)
-        if step % self.run.config.checkpoint_every == 0:
-            self.run.checkpoint(self.model, CONTENT_STAGE, step)
-        self.run.report(step, {name: float(value) for name, value in (logs or {}).items()})
-
-    def on_epoch_end(self, epoch, logs=None):
-        # An epoch is one log window: Keras resets its running means at each epoch, so
-        # these are the means over the window.
-        logs = logs or {}
-        row = {
-            "step": self.step(),
-            "loss": float(logs["loss"]),
-            "psnr": float(logs["psnr"]),
-            "lr": float(self.model.optimizer.learning_rate),
-        }
-        append_csv(self.run.config.out / "log.csv", row)
-
-
 class Run:
-    """The state of one training run that outlives a fit call: where it writes, the
-    validation pairs, the clock."""
+    """What outlives one stage: the run folder, the validation pairs, the clock, the last
+    validation figures."""
 
     def __init__(self, config: TrainConfig, data: TrainingData, progress, seconds: float):
         self.config = config
@@ -382,6 +533,7 @@ class Run:
         self.seconds_before = seconds
         self.started = time.monotonic()
         self.validation: dict[str, float] = {}
+        self.saved_step = -1
 
     @property
     def total_steps(self) -> int:
@@ -390,7 +542,7 @@ class Run:
     def seconds(self) -> float:
         return self.seconds_before + time.monotonic() - self.started
 
-    def observe(self, model: keras.Model, step: int) -> None:
+    def observe(self, generator: keras.Model, step: int) -> None:
         """Validation and samples, when the step calls for them."""
         config = self.config
         validate = step % config.validate_every == 0 or step == self.total_steps
@@ -398,7 +550,7 @@ class Run:
         if not (validate or sample):
             return
         blurred, sharp = self.data.validation
-        restored = restore(model, blurred)
+        restored = restore(generator, blurred)
         if validate:
             self.validation = mean_quality(restored, sharp)
             append_csv(config.out / "validation.csv", {"step": step, **self.validation})
@@ -408,13 +560,52 @@ class Run:
             strip = sample_strip(*(images[:SAMPLE_PAIRS] for images in (blurred, restored, sharp)))
             Image.fromarray(strip).save(folder / f"step_{step:06d}.png")
 
-    def checkpoint(self, model: keras.Model, stage: str, step: int) -> None:
-        state = {"stage": stage, "step": step, "seconds": self.seconds(), "config": self.config.to_json()}
-        save_checkpoint(self.config.out, model, state)
+    def checkpoint(self, stage: Stage) -> None:
+        step = stage.step()
+        if step == self.saved_step:
+            return
+        folder = self.config.out / CHECKPOINT_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomically(folder / stage.checkpoint, stage.save)
+        state = {"stage": stage.name, "step": step, "seconds": self.seconds(), "config": self.config.to_json()}
+        _write_atomically(folder / STATE, lambda path: path.write_text(json.dumps(state, indent=2)))
+        self.saved_step = step
 
     def report(self, step: int, logs: dict[str, float]) -> None:
         if self.progress is not None:
             self.progress(step, self.total_steps, logs)
+
+
+class RunMonitor(keras.callbacks.Callback):
+    """Everything keyed to the global step, which a resumed run restores with the optimizer:
+    validation, samples, checkpoints, the CSV log, the progress hook, and the stop at the
+    stage's last step."""
+
+    def __init__(self, run: Run, stage: Stage):
+        super().__init__()
+        self.run = run
+        self.stage = stage
+
+    def on_train_begin(self, logs=None):
+        if self.stage.step() == 0:
+            self.run.observe(self.stage.generator, 0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.stage.step()
+        self.run.observe(self.stage.generator, step)
+        if step % self.run.config.checkpoint_every == 0:
+            self.run.checkpoint(self.stage)
+        self.run.report(step, {name: float(value) for name, value in (logs or {}).items()})
+        # A resumed run may start mid-window, so fit may have more batches planned.
+        if step >= self.stage.last_step:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        # An epoch is one log window: Keras resets its running means at each epoch, so
+        # these are the means over the window.
+        row = {"step": self.stage.step(), **{name: float(value) for name, value in (logs or {}).items()}}
+        row["lr"] = float(self.stage.optimizer.learning_rate)
+        append_csv(self.run.config.out / self.stage.log, row)
 
 
 def tensorboard_installed() -> bool:
@@ -422,54 +613,36 @@ def tensorboard_installed() -> bool:
     return importlib.util.find_spec("tensorboard") is not None
 
 
-def fit_content(model: keras.Model, run: Run) -> None:
-    """Stage 1: model.fit on the content loss from the model's current step to
-    config.steps. Interrupted (Ctrl-C, SIGTERM), it saves a checkpoint, then re-raises."""
+def fit_stage(stage: Stage, run: Run) -> None:
+    """model.fit from the stage's current step to its last. Interrupted (Ctrl-C, SIGTERM),
+    it saves a checkpoint, then re-raises."""
     config = run.config
-    start = int(model.optimizer.iterations)
-    if start >= config.steps:
+    start = stage.step()
+    if start >= stage.last_step:
         return
-    windows = -(-config.steps // config.log_every)
-    # The epoch count decides how many batches fit draws; stopping at exactly
-    # config.steps is the callback's job when a resumed run starts mid-window.
-    callbacks = [RunMonitor(run), StopAt(config.steps)]
+    callbacks = [RunMonitor(run, stage)]
     if tensorboard_installed():
-        callbacks.append(keras.callbacks.TensorBoard(config.out / "tensorboard", write_graph=False))
+        log_dir = config.out / "tensorboard" / stage.name
+        callbacks.append(keras.callbacks.TensorBoard(log_dir, write_graph=False))
     else:
         logger.warning("TensorBoard logs off: the tensorboard package is not installed.")
     try:
-        model.fit(
+        stage.model.fit(
             run.data.batches(start),
             steps_per_epoch=config.log_every,
-            epochs=windows,
-            initial_epoch=start // config.log_every,
+            epochs=-(-(stage.last_step - stage.first_step) // config.log_every),
+            initial_epoch=(start - stage.first_step) // config.log_every,
             callbacks=callbacks,
             shuffle=False,  # the stream is already in its deterministic order
             verbose=0,
         )
-    except KeyboardInterrupt:
-        run.checkpoint(model, CONTENT_STAGE, int(model.optimizer.iterations))
-        raise
-    run.checkpoint(model, CONTENT_STAGE, int(model.optimizer.iterations))
-
-
-class StopAt(keras.callbacks.Callback):
-    def __init__(self, step: int):
-        super().__init__()
-        self.last_step = step
-
-    def on_train_batch_end(self, batch, logs=None):
-        if int(self.model.optimizer.iterations) >= self.last_step:
-            self.model.stop_training = True
-
-
-def load_checkpoint(out: Path) -> keras.Model:
-    return keras.models.load_model(out / CHECKPOINT_DIR / LATEST)
+    finally:
+        run.checkpoint(stage)
 
 
 def save_generator(model: keras.Model, path: Path) -> None:
-    """The generator alone, without the optimizer and loss: a fresh functional model over
-    the same layers has no compile state to save."""
+    """The generator alone, without optimizer or loss: a fresh functional model over the
+    same layers has no compile state to save."""
     keras.Model(model.inputs, model.outputs, name=model.name).save(path)
 
 
@@ -484,7 +657,10 @@ def train(
     docstring). `resume` continues the run in config.out from its last checkpoint;
     without it, a folder that already holds a run is refused. `data` defaults to patches
     of the photos in config.photos. `progress(step, total, logs)` is called after every
-    step. Ctrl-C or SIGTERM saves a checkpoint, then raises KeyboardInterrupt."""
+    step. Ctrl-C or SIGTERM saves a checkpoint, then raises KeyboardInterrupt.
+
+    Stage 1 runs on any Keras backend; stage 2 (config.gan_steps > 0) needs TensorFlow.
+    """
     out = Path(config.out)
     state = read_state(out)
     if resume and state is None:
@@ -498,7 +674,7 @@ def train(
     # Seeds the weight initialisation and dropout; the data stream has its own seed.
     keras.utils.set_random_seed(config.seed)
     if resume:
-        model = load_checkpoint(out)
+        model = keras.models.load_model(out / CHECKPOINT_DIR / LATEST)
     else:
         model = build_generator(config)
         compile_generator(model, config)
@@ -510,15 +686,24 @@ def train(
     run = Run(config, data, progress, seconds=state["seconds"] if resume else 0.0)
 
     with sigterm_as_interrupt():
-        fit_content(model, run)
+        fit_stage(content_stage(model, config), run)
+        generator = model
+        gan_step = 0
+        if config.gan_steps:
+            gan = build_gan(model, config)
+            if resume and state["stage"] == ADVERSARIAL_STAGE:
+                gan.load_weights(out / CHECKPOINT_DIR / ADVERSARIAL)
+            stage = adversarial_stage(gan, config)
+            fit_stage(stage, run)
+            generator = gan.generator
+            gan_step = stage.step() - stage.first_step
 
     generator_path = out / GENERATOR
-    save_generator(model, generator_path)
+    save_generator(generator, generator_path)
     if not run.validation:
         blurred, sharp = data.validation
-        run.validation = mean_quality(restore(model, blurred), sharp)
-    step = int(model.optimizer.iterations)
-    result = TrainResult(out, step, 0, run.seconds(), run.validation, generator_path)
+        run.validation = mean_quality(restore(generator, blurred), sharp)
+    result = TrainResult(out, int(model.optimizer.iterations), gan_step, run.seconds(), run.validation, generator_path)
     write_summary(result, config, data)
     return result
 
