@@ -42,6 +42,8 @@ from keras import ops
 from PIL import Image
 
 from inference import metrics, nets
+from training.critic import build_critic
+from training.data import PhotoBank, list_photos, split_holdout, training_dataset, validation_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -218,26 +220,18 @@ def check_not_benchmark(photos: list[Path]) -> None:
 def photo_data(config: TrainConfig) -> TrainingData:
     """Training patches from the photos in config.photos, validation pairs from the
     photos held out of training."""
-    # Imported here: the pipeline pulls in the degradation code, which tests that bring
-    # their own data do not need.
-    from training import data
-
-    photos = data.list_photos(config.photos)
+    photos = list_photos(config.photos)
     check_not_benchmark(photos)
     if len(photos) <= config.n_holdout:
         raise ValueError(
             f"{config.photos} holds {len(photos)} photos; training needs more than the {config.n_holdout} held out."
         )
-    training, holdout = data.split_holdout(photos, config.n_holdout, seed=config.seed)
-    bank = data.PhotoBank(training)
-    validation = data.validation_pairs(
-        data.PhotoBank(holdout), patch=config.validation_patch, count=config.validation_count
-    )
+    training, holdout = split_holdout(photos, config.n_holdout, seed=config.seed)
+    bank = PhotoBank(training)
+    validation = validation_pairs(PhotoBank(holdout), patch=config.validation_patch, count=config.validation_count)
 
     def batches(start_step: int) -> tf.data.Dataset:
-        return data.training_dataset(
-            bank, patch=config.patch, batch=config.batch, seed=config.seed, start_step=start_step
-        )
+        return training_dataset(bank, patch=config.patch, batch=config.batch, seed=config.seed, start_step=start_step)
 
     return TrainingData(batches, validation, bank.names, [p.name for p in holdout])
 
@@ -392,8 +386,6 @@ class WassersteinGAN(keras.Model):
 
 
 def build_gan(generator: keras.Model, config: TrainConfig) -> WassersteinGAN:
-    from training.critic import build_critic
-
     if config.vgg_weights is None:
         logger.warning("Perceptual loss off: no VGG19 weights file.")
         perceptual = None
@@ -477,7 +469,7 @@ def check_resumable(config: TrainConfig, saved: dict) -> None:
     changed = [name for name in current if name not in CHANGEABLE_ON_RESUME and current[name] != saved.get(name)]
     if changed:
         details = ", ".join(f"{name}: {saved.get(name)!r} -> {current[name]!r}" for name in changed)
-        raise ValueError(f"The run in {config.out} was started with other settings ({details}); it cannot resume with these.")
+        raise ValueError(f"The run in {config.out} was started with other settings ({details}); it cannot resume.")
 
 
 def append_csv(path: Path, row: dict) -> None:
@@ -494,8 +486,8 @@ def hardware() -> str:
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
-        cpu = names[0] if names else cpu
+        lines = cpuinfo.read_text().splitlines()
+        cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), cpu)
     gpus = [
         tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
         for gpu in tf.config.list_physical_devices("GPU")

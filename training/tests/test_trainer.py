@@ -189,6 +189,23 @@ def test_gradient_penalty_of_a_linear_critic_is_the_analytic_value():
     assert float(penalty) == pytest.approx((3 / math.sqrt(2 * 2) - 1) ** 2, rel=1e-5)
 
 
+def test_perceptual_term_uses_vgg19_conv3_3_from_the_weights_file(tmp_path):
+    vgg = keras.applications.VGG19(weights=None, include_top=False)
+    path = tmp_path / "vgg19.weights.h5"
+    vgg.save_weights(path)
+    images = np.random.default_rng(5).random((2, 32, 32, 3), dtype=np.float32)
+
+    features = trainer.vgg_features(path)
+
+    conv3_3 = keras.Model(vgg.input, vgg.get_layer("block3_conv3").output)
+    expected = conv3_3.predict_on_batch(keras.applications.vgg19.preprocess_input(images * 255.0))
+    np.testing.assert_allclose(features.predict_on_batch(images), expected, rtol=1e-4, atol=1e-4)
+    assert not features.trainable_weights
+    gan = WassersteinGAN(features, features, content_loss=trainer.ContentLoss(), perceptual=features)
+    pixels_only = float(trainer.ContentLoss()(images[:1], images[1:]))
+    assert float(gan.content(images[:1], images[1:])) > pixels_only
+
+
 def photo_folder(folder: Path, count: int) -> Path:
     folder.mkdir(parents=True)
     rng = np.random.default_rng(4)

@@ -4,11 +4,14 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from inference import nets
-from training.trainer import TrainConfig, train
+from training.trainer import TrainConfig, read_state, train
 
 
 class Command(BaseCommand):
-    help = "Train a deblurring generator on a folder of sharp photos; writes checkpoints, logs and generator.keras into --out."
+    help = (
+        "Train a deblurring generator on a folder of sharp photos; writes checkpoints, logs, samples "
+        "and generator.keras into --out."
+    )
 
     def add_arguments(self, parser) -> None:
         defaults = TrainConfig(out=Path("."))
@@ -28,8 +31,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         config = self.config(options)
-        total = config.steps + config.gan_steps
-        with tqdm(total=total, unit="step", dynamic_ncols=True) as bar:
+        # A resumed run's bar starts at its step, so the rate and ETA count this session only.
+        state = read_state(config.out) if options["resume"] else None
+        initial = state["step"] if state else 0
+        with tqdm(total=config.steps + config.gan_steps, initial=initial, unit="step", dynamic_ncols=True) as bar:
 
             def progress(step: int, total: int, logs: dict) -> None:
                 bar.update(step - bar.n)
@@ -42,7 +47,8 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
         figures = ", ".join(f"{name} {value:.4f}" for name, value in result.validation.items())
-        self.stdout.write(f"Trained {result.step} + {result.gan_step} steps in {result.seconds / 60:.1f} min; validation {figures}.")
+        minutes = result.seconds / 60
+        self.stdout.write(f"Trained {result.step} + {result.gan_step} steps in {minutes:.1f} min; validation {figures}.")
         self.stdout.write(f"Generator: {result.generator}")
 
     def config(self, options: dict) -> TrainConfig:
