@@ -226,7 +226,9 @@ def photo_data(config: TrainConfig) -> TrainingData:
         raise ValueError(
             f"{config.photos} holds {len(photos)} photos; training needs more than the {config.n_holdout} held out."
         )
-    training, holdout = split_holdout(photos, config.n_holdout, seed=config.seed)
+    # The split's own default seed, not the run's: every run, whatever its seed, holds out
+    # the same photos, which the held-out benchmark is made from.
+    training, holdout = split_holdout(photos, config.n_holdout)
     bank = PhotoBank(training)
     validation = validation_pairs(PhotoBank(holdout), patch=config.validation_patch, count=config.validation_count)
 
