@@ -26,6 +26,20 @@ def load_generator(path: Path) -> keras.Model:
     return model
 
 
+def resolve_model(name_or_path: str | None) -> keras.Model:
+    """The active model (None), a registered model by name, or a `.keras` file.
+    NoModelInstalled when none is active; a ValueError for an unknown name or a bad file."""
+    if name_or_path is None:
+        return engine.load_version(engine.active_version())
+    if name_or_path.endswith(".keras"):
+        return load_generator(Path(name_or_path))
+    version = ModelVersion.objects.filter(name=name_or_path).first()
+    if version is None:
+        names = ", ".join(ModelVersion.objects.values_list("name", flat=True)) or "none"
+        raise ValueError(f"No model named {name_or_path!r} (registered: {names}).")
+    return engine.load_version(version)
+
+
 def register_model(
     path: str | os.PathLike, *, name: str, activate: bool = True, notes: str = "", metrics: dict | None = None
 ) -> ModelVersion:

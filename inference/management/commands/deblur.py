@@ -7,9 +7,8 @@ from PIL import Image, ImageOps
 from pillow_heif import register_heif_opener
 from tqdm import tqdm
 
-from inference.engine import OVERLAP, TILE, NoModelInstalled, active_version, deblur, load_version
-from inference.models import ModelVersion
-from inference.registry import load_generator
+from inference.engine import OVERLAP, TILE, NoModelInstalled, deblur
+from inference.registry import resolve_model
 
 register_heif_opener()
 
@@ -33,21 +32,10 @@ def find_images(source: Path) -> list[Path]:
 
 def choose_model(name_or_path: str | None) -> keras.Model:
     """The active model, a registered model by name, or a .keras file."""
-    if name_or_path is None:
-        try:
-            return load_version(active_version())
-        except NoModelInstalled as exc:
-            raise CommandError(str(exc)) from exc
-    if name_or_path.endswith(".keras"):
-        try:
-            return load_generator(Path(name_or_path))
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
-    version = ModelVersion.objects.filter(name=name_or_path).first()
-    if version is None:
-        names = ", ".join(ModelVersion.objects.values_list("name", flat=True)) or "none"
-        raise CommandError(f"No model named {name_or_path!r} (registered: {names}).")
-    return load_version(version)
+    try:
+        return resolve_model(name_or_path)
+    except (NoModelInstalled, ValueError) as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def decode(path: Path) -> tuple[np.ndarray, Image.Image | None]:
