@@ -1,0 +1,203 @@
+"""Scoring on a benchmark folder: `blur/` and `sharp/` holding pairs under the same file name.
+
+Every pair is scored for the blurred input itself, the classical baseline and, when one
+is given, a model run through the inference engine at full resolution, all with
+inference.metrics, the project's one definition of PSNR and SSIM.
+"""
+
+import csv
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from PIL import Image, ImageOps
+
+from inference import engine, metrics
+from training import baseline
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+
+# Gets the images done so far, fractional while the model works through an image's tiles,
+# and the number of pairs.
+Progress = Callable[[float, int], None]
+
+
+@dataclass(frozen=True)
+class Score:
+    psnr: float
+    ssim: float
+    seconds: float | None = None  # None for the input, which costs nothing
+
+
+@dataclass(frozen=True)
+class ImageScores:
+    name: str
+    input: Score
+    baseline: Score
+    model: Score | None
+
+    def scores(self) -> list[tuple[str, Score]]:
+        """(method, score) for the input, the baseline and the model if there is one."""
+        scores = [("input", self.input), ("baseline", self.baseline)]
+        return scores if self.model is None else [*scores, ("model", self.model)]
+
+    def row(self) -> dict[str, str | float]:
+        """A flat record, for CSV and JSON."""
+        row: dict[str, str | float] = {"image": self.name}
+        for method, score in self.scores():
+            row[f"{method}_psnr"] = score.psnr
+            row[f"{method}_ssim"] = score.ssim
+            if score.seconds is not None:
+                row[f"{method}_seconds"] = score.seconds
+        return row
+
+
+def _mean_score(scores: list[Score]) -> Score:
+    seconds = [score.seconds for score in scores if score.seconds is not None]
+    return Score(
+        psnr=statistics.fmean(score.psnr for score in scores),
+        ssim=statistics.fmean(score.ssim for score in scores),
+        seconds=statistics.fmean(seconds) if seconds else None,
+    )
+
+
+# Column headings line up with _cell's figures.
+_HEADING = "  PSNR   SSIM"
+_TIMED_HEADING = "  PSNR   SSIM  seconds"
+
+
+def _cell(score: Score) -> str:
+    cell = f"{score.psnr:6.2f} {score.ssim:6.4f}"
+    return cell if score.seconds is None else f"{cell} {score.seconds:8.3f}"
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    bench_dir: Path
+    model: str | None  # what the model column is, None when there is none
+    tile: int
+    images: list[ImageScores]
+    unmatched: list[str]  # files, as blur/NAME or sharp/NAME, that have no counterpart
+
+    @property
+    def mean(self) -> ImageScores:
+        """The mean of each figure over the images (PSNR averaged in dB, per image)."""
+        models = [image.model for image in self.images if image.model is not None]
+        return ImageScores(
+            name="mean",
+            input=_mean_score([image.input for image in self.images]),
+            baseline=_mean_score([image.baseline for image in self.images]),
+            model=_mean_score(models) if models else None,
+        )
+
+    def table(self) -> str:
+        """A text table: a line per image, a rule, then the mean line."""
+        rows = [*self.images, self.mean]
+        width = max(len(image.name) for image in rows)
+        first = self.images[0].scores()
+        methods = "  ".join(method.ljust(len(_cell(score))) for method, score in first)
+        columns = "  ".join(_TIMED_HEADING if score.seconds is not None else _HEADING for _, score in first)
+        lines = [f"{'':{width}}  {methods}".rstrip(), f"{'image':{width}}  {columns}"]
+        for image in rows:
+            lines.append(f"{image.name:{width}}  " + "  ".join(_cell(score) for _, score in image.scores()))
+        lines.insert(-1, "-" * len(lines[1]))
+        if self.unmatched:
+            lines.append(f"Skipped, no counterpart: {', '.join(self.unmatched)}")
+        return "\n".join(lines)
+
+    def write_csv(self, path: Path) -> None:
+        rows = [image.row() for image in [*self.images, self.mean]]
+        with path.open("w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+    def write_json(self, path: Path) -> None:
+        report = {
+            "bench": str(self.bench_dir),
+            "baseline": baseline.DESCRIPTION,
+            "model": self.model,
+            "tile": self.tile,
+            "images": [image.row() for image in self.images],
+            "mean": self.mean.row(),
+            "unmatched": self.unmatched,
+        }
+        path.write_text(json.dumps(report, indent=2) + "\n")
+
+
+def find_pairs(bench_dir: Path) -> tuple[list[str], list[str]]:
+    """The file names found in both blur/ and sharp/, and the files found in only one of
+    them (as blur/NAME or sharp/NAME), both sorted."""
+    names = {}
+    for side in ("blur", "sharp"):
+        folder = bench_dir / side
+        if not folder.is_dir():
+            raise ValueError(f"{bench_dir} has no {side}/ folder: a benchmark holds blur/ and sharp/.")
+        names[side] = {path.name for path in folder.iterdir() if path.suffix.lower() in IMAGE_SUFFIXES}
+    paired = sorted(names["blur"] & names["sharp"])
+    if not paired:
+        raise ValueError(f"{bench_dir}: no file name is in both blur/ and sharp/.")
+    unmatched = sorted(
+        [f"blur/{name}" for name in names["blur"] - names["sharp"]]
+        + [f"sharp/{name}" for name in names["sharp"] - names["blur"]]
+    )
+    return paired, unmatched
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+
+
+def _score(image: np.ndarray, sharp: np.ndarray, seconds: float | None = None) -> Score:
+    return Score(metrics.psnr(image, sharp), metrics.ssim(image, sharp), seconds)
+
+
+def _timed(function: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start
+
+
+def evaluate(
+    bench_dir: Path,
+    model: keras.Model | None,
+    *,
+    tile: int,
+    progress: Progress | None = None,
+    model_label: str | None = None,
+) -> EvaluationReport:
+    """Score every pair of `bench_dir` for the input, the baseline and `model` (if given,
+    run through the engine in tiles of `tile` pixels). `model_label` names the model
+    column (default: the model's architecture). The model runs once on the first image
+    before anything is timed, so that building its graph is not counted. A ValueError
+    when the folder is not a benchmark or a pair differs in size."""
+    names, unmatched = find_pairs(bench_dir)
+    if progress is not None:
+        progress(0, len(names))
+    images = []
+    for index, name in enumerate(names):
+        blurred, sharp = read_rgb(bench_dir / "blur" / name), read_rgb(bench_dir / "sharp" / name)
+        if blurred.shape != sharp.shape:
+            raise ValueError(
+                f"{name}: blur/ is {blurred.shape[1]}x{blurred.shape[0]} pixels "
+                f"but sharp/ is {sharp.shape[1]}x{sharp.shape[0]}."
+            )
+        sharpened, baseline_seconds = _timed(lambda: baseline.unsharp_mask(blurred))
+        model_score = None
+        if model is not None:
+            if index == 0:
+                engine.deblur(model, blurred, tile=tile)
+            on_tile = None if progress is None else lambda fraction: progress(index + fraction, len(names))
+            restored, model_seconds = _timed(lambda: engine.deblur(model, blurred, tile=tile, progress=on_tile))
+            model_score = _score(restored, sharp, model_seconds)
+        images.append(ImageScores(name, _score(blurred, sharp), _score(sharpened, sharp, baseline_seconds), model_score))
+        if progress is not None:
+            progress(index + 1, len(names))
+    label = (model_label or model.name) if model is not None else None
+    return EvaluationReport(bench_dir, label, tile, images, unmatched)

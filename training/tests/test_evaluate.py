@@ -1,0 +1,180 @@
+import csv
+import json
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from PIL import Image
+from scipy import ndimage
+from skimage import data
+
+from inference import engine, metrics
+from inference.engine import NoModelInstalled
+from training.baseline import unsharp_mask
+from training.evaluate import evaluate
+
+# Small crops of real photos, blurred as a camera would, not quite aligned to the net's
+# multiple of 4 on purpose.
+SHARP = {
+    "astronaut.png": data.astronaut()[:70, :90],
+    "coffee.png": data.coffee()[120:186, 200:300],
+    "chelsea.png": data.chelsea()[:64, :64],
+}
+
+
+def gaussian_blur(image: np.ndarray, sigma: float = 1.5) -> np.ndarray:
+    return np.rint(ndimage.gaussian_filter(image.astype(float), sigma=(sigma, sigma, 0))).astype(np.uint8)
+
+
+def motion_blur(image: np.ndarray, length: int = 7) -> np.ndarray:
+    return np.rint(ndimage.uniform_filter1d(image.astype(float), size=length, axis=1)).astype(np.uint8)
+
+
+@pytest.fixture
+def bench(tmp_path):
+    """A benchmark folder with three pairs, one blurred image without its sharp one and
+    the other way round, and a file that is not an image."""
+    bench = tmp_path / "bench"
+    (bench / "blur").mkdir(parents=True)
+    (bench / "sharp").mkdir()
+    for name, sharp in SHARP.items():
+        Image.fromarray(sharp).save(bench / "sharp" / name)
+        Image.fromarray(gaussian_blur(sharp)).save(bench / "blur" / name)
+    Image.fromarray(gaussian_blur(SHARP["coffee.png"])).save(bench / "blur" / "extra.png")
+    Image.fromarray(SHARP["coffee.png"]).save(bench / "sharp" / "lonely.jpg")
+    (bench / "blur" / "notes.txt").write_text("not an image")
+    return bench
+
+
+def pairs(bench) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    return {name: (np.asarray(Image.open(bench / "blur" / name)), sharp) for name, sharp in SHARP.items()}
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("evaluate", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_figures_are_the_project_metrics_and_unmatched_files_are_listed(bench):
+    report = evaluate(bench, None, tile=512)
+
+    assert [image.name for image in report.images] == sorted(SHARP)
+    assert report.unmatched == ["blur/extra.png", "sharp/lonely.jpg"]
+    assert report.model is None and all(image.model is None for image in report.images)
+    for image in report.images:
+        blurred, sharp = pairs(bench)[image.name]
+        sharpened = unsharp_mask(blurred)
+        assert (image.input.psnr, image.input.ssim) == (metrics.psnr(blurred, sharp), metrics.ssim(blurred, sharp))
+        assert (image.baseline.psnr, image.baseline.ssim) == (
+            metrics.psnr(sharpened, sharp),
+            metrics.ssim(sharpened, sharp),
+        )
+        assert image.input.seconds is None and image.baseline.seconds > 0
+    assert report.mean.input.psnr == pytest.approx(np.mean([image.input.psnr for image in report.images]))
+    assert report.mean.baseline.ssim == pytest.approx(np.mean([image.baseline.ssim for image in report.images]))
+
+
+def test_model_column_csv_and_json(bench, tiny_model_file, tmp_path):
+    model = engine.load_model(tiny_model_file)
+    calls = []
+
+    report = evaluate(bench, model, tile=80, progress=lambda done, total: calls.append((done, total)))
+
+    for image in report.images:
+        blurred, sharp = pairs(bench)[image.name]
+        restored = engine.deblur(model, blurred, tile=80)
+        assert (image.model.psnr, image.model.ssim) == (metrics.psnr(restored, sharp), metrics.ssim(restored, sharp))
+        assert image.model.seconds > 0
+    assert report.model == "nafnet"
+    # The bar moves forward tile by tile and ends at the number of pairs.
+    assert calls[0] == (0, 3) and calls[-1] == (3, 3)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert any(done % 1 for done, _ in calls)
+
+    report.write_csv(tmp_path / "report.csv")
+    report.write_json(tmp_path / "report.json")
+    rows = list(csv.DictReader((tmp_path / "report.csv").open()))
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert [row["image"] for row in rows] == [*sorted(SHARP), "mean"]
+    assert float(rows[-1]["model_psnr"]) == pytest.approx(report.mean.model.psnr)
+    assert saved["mean"]["model_ssim"] == pytest.approx(report.mean.model.ssim)
+    assert saved["unmatched"] == report.unmatched
+    assert [image["image"] for image in saved["images"]] == sorted(SHARP)
+
+
+def test_size_mismatch_is_an_error(bench):
+    Image.fromarray(SHARP["chelsea.png"][:, :63]).save(bench / "sharp" / "chelsea.png")
+
+    with pytest.raises(ValueError, match="chelsea.png: blur/ is 64x64 pixels but sharp/ is 63x64"):
+        evaluate(bench, None, tile=512)
+
+
+def test_not_a_benchmark(tmp_path):
+    (tmp_path / "blur").mkdir()
+
+    with pytest.raises(ValueError, match="has no sharp/ folder"):
+        evaluate(tmp_path, None, tile=512)
+
+
+def test_command_scores_the_active_model(active_model, bench, tmp_path):
+    out = run(str(bench), "--tile", "80", "--json", str(tmp_path / "report.json"))
+
+    assert "Model: tiny-test" in out
+    mean_line = next(line for line in out.splitlines() if line.startswith("mean"))
+    assert len(mean_line.split()) == 1 + 2 + 3 + 3  # input, baseline and model figures
+    assert "Skipped, no counterpart: blur/extra.png, sharp/lonely.jpg" in out
+    assert json.loads((tmp_path / "report.json").read_text())["model"] == "tiny-test"
+
+
+def test_command_by_file_and_without_a_model(db, bench, tiny_model_file):
+    by_file = run(str(bench), "--model", str(tiny_model_file), "--tile", "80")
+    without = run(str(bench))
+    told_not_to = run(str(bench), "--no-model")
+
+    assert f"Model: {tiny_model_file}" in by_file
+    assert NoModelInstalled.MESSAGE in without and "input and the baseline only" in without
+    for out in (without, told_not_to):
+        mean_line = next(line for line in out.splitlines() if line.startswith("mean"))
+        assert len(mean_line.split()) == 1 + 2 + 3  # input and baseline figures
+        assert "Model:" not in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--model", "nope"], "No model named 'nope'"),
+        (["--tile", "64"], "--tile must be more than 64"),
+    ],
+)
+def test_command_errors(db, bench, args, message):
+    with pytest.raises(CommandError, match=message):
+        run(str(bench), *args)
+
+
+def test_command_reports_a_folder_that_is_not_a_benchmark(db, tmp_path):
+    with pytest.raises(CommandError, match="has no blur/ folder"):
+        run(str(tmp_path), "--no-model")
+
+
+@pytest.mark.parametrize("blur", [gaussian_blur, motion_blur])
+@pytest.mark.parametrize("photo", ["astronaut", "camera"])
+def test_baseline_sharpens_known_blur(blur, photo):
+    sharp = getattr(data, photo)()[:160, :200]
+    sharp = sharp if sharp.ndim == 3 else np.dstack([sharp] * 3)
+    blurred = blur(sharp)
+
+    assert metrics.psnr(unsharp_mask(blurred), sharp) > metrics.psnr(blurred, sharp) + 0.2
+
+
+def test_baseline_leaves_flat_areas_alone_and_stays_in_range():
+    flat = np.full((40, 50, 3), (0, 128, 255), np.uint8)
+    noise = np.random.default_rng(0).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+
+    assert np.array_equal(unsharp_mask(flat), flat)
+    sharpened = unsharp_mask(noise)
+    assert sharpened.dtype == np.uint8 and sharpened.shape == noise.shape
+    # No more than AMOUNT (0.3) times the largest possible detail, 255.
+    assert np.abs(sharpened.astype(int) - noise).max() <= 0.3 * 255 + 1
