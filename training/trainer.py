@@ -84,6 +84,9 @@ class TrainConfig:
     log_every: int = 50
     sample_steps: tuple[int, ...] = (0, 1000, 5000, 10000, 20000)
     seed: int = 0
+    # Start from this generator's weights (a .keras file of the same architecture and size)
+    # instead of a random initialisation: fine-tuning a trained model on new data.
+    init: Path | None = None
     # NAFNet size (inference.nets.build_nafnet's defaults).
     width: int = 16
     enc_blocks: tuple[int, ...] = (1, 1, 2)
@@ -671,6 +674,8 @@ def train(
         model = keras.models.load_model(out / CHECKPOINT_DIR / LATEST)
     else:
         model = build_generator(config)
+        if config.init is not None:
+            model.set_weights(keras.models.load_model(config.init, compile=False).get_weights())
         compile_generator(model, config)
     multiple = nets.size_multiple(model)
     if config.patch % multiple or config.validation_patch % multiple:

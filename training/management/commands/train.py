@@ -27,6 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every)
         parser.add_argument("--validate-every", type=int, default=defaults.validate_every)
         parser.add_argument("--vgg-weights", help="an ImageNet VGG19 .h5 (no top) for the perceptual term of stage 2")
+        parser.add_argument("--init", help="a trained generator (.keras) of the same architecture to start from")
         parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
 
     def handle(self, *args, **options) -> None:
@@ -63,6 +64,9 @@ class Command(BaseCommand):
         vgg_weights = Path(options["vgg_weights"]) if options["vgg_weights"] else None
         if vgg_weights is not None and not vgg_weights.is_file():
             raise CommandError(f"No VGG19 weights file at {vgg_weights}.")
+        init = Path(options["init"]) if options["init"] else None
+        if init is not None and not init.is_file():
+            raise CommandError(f"No generator to start from at {init}.")
         return TrainConfig(
             out=Path(options["out"]),
             photos=photos,
@@ -76,4 +80,5 @@ class Command(BaseCommand):
             checkpoint_every=options["checkpoint_every"],
             validate_every=options["validate_every"],
             vgg_weights=vgg_weights,
+            init=init,
         )
