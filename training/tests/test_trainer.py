@@ -305,3 +305,17 @@ def test_train_command_builds_the_config_and_reports_progress(tmp_path, monkeypa
     output = capsys.readouterr()
     assert "psnr 22.0000, ssim 0.7000" in output.out
     assert "loss=0.25" in output.err  # the progress bar
+
+
+def test_a_run_started_from_a_trained_generator_begins_with_its_weights(tmp_path, straight_run):
+    result, _ = straight_run
+    trained = load_generator(result.generator)
+
+    started = train(tiny_config(tmp_path / "fine-tune", steps=1, init=result.generator), data=fake_data())
+
+    # One small step away from the trained weights, far from a fresh initialisation.
+    fresh = trainer.build_generator(tiny_config(tmp_path))
+    tuned = load_generator(started.generator).get_weights()
+    moved = max(np.abs(a - b).max() for a, b in zip(tuned, trained.get_weights()))
+    fresh_distance = max(np.abs(a - b).max() for a, b in zip(fresh.get_weights(), trained.get_weights()))
+    assert moved < fresh_distance / 10
