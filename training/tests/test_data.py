@@ -85,3 +85,18 @@ def test_holdout_benchmark_is_written_in_the_evaluate_layout(tmp_path, photo_dir
     again = tmp_path / "again"
     write_holdout(holdout, again)
     assert (again / "blur" / f"{names[0]}.png").read_bytes() == (tmp_path / "blur" / f"{names[0]}.png").read_bytes()
+
+
+def test_make_holdout_command_writes_pairs_of_the_held_out_photos_only(photo_dir, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("make_holdout", photos=str(photo_dir), out=str(tmp_path), stdout=out)
+
+    _, holdout = split_holdout(list_photos(photo_dir))
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["photos"] == [p.name for p in holdout]
+    assert len(list((tmp_path / "blur").glob("*.png"))) == 3 * len(holdout)
+    assert "Wrote 12 pairs" in out.getvalue()
