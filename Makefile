@@ -21,6 +21,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
+	$(PY) manage.py ensure_default_model
 	@echo "Deblur: http://127.0.0.1:8000  (Ctrl-C stops web and worker)"
 	DEBUG=true $(VENV)/bin/honcho start
 
