@@ -319,3 +319,15 @@ def test_a_run_started_from_a_trained_generator_begins_with_its_weights(tmp_path
     moved = max(np.abs(a - b).max() for a, b in zip(tuned, trained.get_weights()))
     fresh_distance = max(np.abs(a - b).max() for a, b in zip(fresh.get_weights(), trained.get_weights()))
     assert moved < fresh_distance / 10
+
+
+def test_the_deblurgan_generator_trains_too(tmp_path):
+    config = tiny_config(tmp_path / "deblurgan", arch="deblurgan", deblurgan_filters=4, deblurgan_blocks=1, steps=2)
+    keras.utils.set_random_seed(config.seed)  # as train() does: the same initial weights
+    before = trainer.build_generator(config).get_weights()
+
+    result = train(config, data=fake_data())
+
+    generator = load_generator(result.generator)
+    assert generator.name == "deblurgan" and result.step == 2
+    assert any(not np.allclose(a, b) for a, b in zip(generator.get_weights(), before))
