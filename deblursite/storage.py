@@ -19,15 +19,10 @@ class NamedStorage(LazyObject):
 
 
 models_storage = NamedStorage("models")
-datasets_storage = NamedStorage("datasets")
 
 
 def get_models_storage() -> Storage:
     return models_storage
-
-
-def get_datasets_storage() -> Storage:
-    return datasets_storage
 
 
 def is_s3(storage: Storage) -> bool:
@@ -42,5 +37,4 @@ def is_s3(storage: Storage) -> bool:
 @receiver(setting_changed)
 def _forget_storages(setting: str, **kwargs) -> None:
     if setting == "STORAGES":
-        for proxy in (models_storage, datasets_storage):
-            proxy._wrapped = empty
+        models_storage._wrapped = empty

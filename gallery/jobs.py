@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 Status = Restoration.Status
 PROGRESS_WRITE_SECONDS = 1.0
+# Longest side of the screen-sized JPEGs of originals and results on the comparison page.
+PREVIEW_SIZE = 1600
 
 
 class JobCancelled(Exception):
@@ -96,7 +98,7 @@ def _results(job: Restoration, original: Image.Image, alpha: Image.Image | None,
     return {
         "result": (f"{stem}.png", encode_png(result)),
         "result_jpeg": (f"{stem}.jpg", encode_jpeg(result)),
-        "result_preview": (f"{stem}-preview.jpg", make_thumbnail(result, 1600)),
+        "result_preview": (f"{stem}-preview.jpg", make_thumbnail(result, PREVIEW_SIZE)),
     }
 
 

@@ -9,7 +9,7 @@ from celery import shared_task
 from . import jobs
 
 
-@shared_task(name="inference.deblur", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="inference.deblur")
 def deblur(restoration_id: int) -> None:
     jobs.run(restoration_id)
 

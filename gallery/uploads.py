@@ -4,7 +4,6 @@ One path for the web form and the API. A rejected file stores nothing."""
 
 import logging
 import uuid
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.conf import settings
@@ -22,18 +21,10 @@ from .models import Photo, Restoration, bytes_used
 log = logging.getLogger(__name__)
 
 THUMBNAIL_SIZE = 480
-PREVIEW_SIZE = 1600
 
 
 class StorageUnavailable(RuntimeError):
     """The file store could not be written; nothing was kept."""
-
-
-@dataclass
-class Rejection:
-    name: str
-    message: str
-    code: str
 
 
 def _decode(upload: BinaryIO) -> DecodedImage:
@@ -103,7 +94,7 @@ def accept_photo(
     files = {
         names["original"]: encode_png(decoded.image),
         names["thumbnail"]: make_thumbnail(decoded.image, THUMBNAIL_SIZE),
-        names["preview"]: make_thumbnail(decoded.image, PREVIEW_SIZE),
+        names["preview"]: make_thumbnail(decoded.image, jobs.PREVIEW_SIZE),
     }
     if decoded_reference is not None:
         files[names["reference"]] = encode_png(decoded_reference.image)
