@@ -1,11 +1,15 @@
-from django.conf import settings
+from uuid import UUID
+
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from accounts.forms import SignupForm
-from gallery.models import bytes_used
+from accounts.tokens import devices_of, revoke_token
+from accounts.usage import usage_of
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -24,12 +28,16 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    used = bytes_used(request.user)
-    quota = settings.USER_QUOTA_BYTES
-    ctx = {
-        "photo_count": request.user.photos.count(),
-        "bytes_used": used,
-        "quota": quota,
-        "percent_used": min(100, round(100 * used / quota)) if quota else 100,
-    }
-    return render(request, "accounts/profile.html", ctx)
+    return render(
+        request, "accounts/profile.html", {"usage": usage_of(request.user), "devices": devices_of(request.user)}
+    )
+
+
+@login_required
+@require_POST
+def revoke_device(request: HttpRequest, pk: UUID) -> HttpResponse:
+    if revoke_token(request.user, pk):
+        messages.success(request, "Signed out that device: its API token no longer works.")
+    else:
+        messages.error(request, "That device was already signed out.")
+    return redirect("profile")

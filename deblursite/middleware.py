@@ -1,7 +1,7 @@
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 
 
@@ -19,5 +19,8 @@ class RequestSizeLimitMiddleware:
             length = 0
         if length > settings.REQUEST_MAX_BYTES:
             limit = filesizeformat(settings.REQUEST_MAX_BYTES).replace("\xa0", " ")
-            return HttpResponse(f"Request too large: at most {limit} per request.", status=413, content_type="text/plain")
+            message = f"Request too large: at most {limit} per request."
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=413)
+            return HttpResponse(message, status=413, content_type="text/plain")
         return self.get_response(request)

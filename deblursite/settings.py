@@ -39,6 +39,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "corsheaders",
+    "rest_framework",
+    "knox",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "gallery",
     "inference",
@@ -49,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "deblursite.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -100,9 +107,10 @@ AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=6
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # Off: a success would wipe the failures counted against other accounts from the same IP.
 AXES_RESET_ON_SUCCESS = False
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_VERBOSE = False
+# JSON for the API, the page for the site, both with Retry-After.
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -116,6 +124,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Storage: one bucket (or folder) per kind of data. Set AWS_STORAGE_BUCKET_NAME to use S3.
 MEDIA_ROOT = VAR_DIR / "media"
+# Lifetime of the links the API hands out: S3 presigned URLs, or signed links on the filesystem.
+PRESIGNED_URL_SECONDS = env.int("PRESIGNED_URL_SECONDS", default=300)
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
     _s3 = {
@@ -125,7 +135,7 @@ if AWS_STORAGE_BUCKET_NAME:
         "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
         "default_acl": None,  # objects stay private; reads go through presigned URLs
         "querystring_auth": True,
-        "querystring_expire": env.int("PRESIGNED_URL_SECONDS", default=300),
+        "querystring_expire": PRESIGNED_URL_SECONDS,
         "signature_version": "s3v4",
         "file_overwrite": True,  # names are generated; a re-run job overwrites its own result
     }
@@ -178,12 +188,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -208,6 +219,53 @@ JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 INFERENCE_TILE = env.int("INFERENCE_TILE", default=512)
 INFERENCE_OVERLAP = env.int("INFERENCE_OVERLAP", default=32)
 MODEL_CACHE_DIR = Path(env.str("MODEL_CACHE_DIR", default=str(VAR_DIR / "model-cache")))
+
+# REST API for mobile clients (/api/v1/): per-device expiring tokens (knox), or the
+# site's session for a signed-in browser.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env.str("API_AUTH_RATE", default="20/minute"),
+        "uploads": env.str("API_UPLOAD_RATE", default="120/hour"),
+    },
+    # `format` names the file format of a result download, not a renderer.
+    "URL_FORMAT_OVERRIDE": None,
+}
+KNOX_TOKEN_MODEL = "accounts.DeviceToken"
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_DAYS", default=30)),
+    # A device in use stays signed in; an unused one expires TOKEN_TTL after its last request.
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": None,
+    "TOKEN_LIMIT_PER_USER": env.int("API_TOKENS_PER_USER", default=20),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Deblur API",
+    "DESCRIPTION": "Upload blurred photos, follow their deblurring jobs and download the sharp results.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the installed package: nothing is fetched from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+# CORS is off unless origins are configured (browser clients on other sites).
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

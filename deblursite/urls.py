@@ -1,10 +1,28 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views import defaults
 from django.views.generic import TemplateView
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("accounts/", include("accounts.urls")),
     path("photos/", include("gallery.urls")),
+    path("api/v1/", include("deblursite.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+
+def _api_or_page(status: int, detail: str, page):
+    """API clients get JSON errors everywhere under /api/, even for a URL that matches nothing."""
+
+    def handler(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": detail}, status=status)
+        return page(request, *args, **kwargs)
+
+    return handler
+
+
+handler404 = _api_or_page(404, "Not found.", defaults.page_not_found)
+handler500 = _api_or_page(500, "Server error.", defaults.server_error)

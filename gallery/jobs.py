@@ -18,7 +18,7 @@ from django.utils import timezone
 from PIL import Image
 
 from inference import metrics
-from inference.images import encode_jpeg, encode_png, make_thumbnail, merge_like, split_alpha
+from inference.images import encode_jpeg, encode_png, encode_webp, make_thumbnail, merge_like, split_alpha
 
 from .models import Restoration
 
@@ -98,6 +98,7 @@ def _results(job: Restoration, original: Image.Image, alpha: Image.Image | None,
     return {
         "result": (f"{stem}.png", encode_png(result)),
         "result_jpeg": (f"{stem}.jpg", encode_jpeg(result)),
+        "result_webp": (f"{stem}.webp", encode_webp(result)),
         "result_preview": (f"{stem}-preview.jpg", make_thumbnail(result, PREVIEW_SIZE)),
     }
 

@@ -1,29 +1,72 @@
 """Serving stored files to their owner. Nothing in the stores is public: the
 filesystem is streamed by an owner-checked view, S3 objects through a
-short-lived presigned URL that the same view redirects to."""
+short-lived presigned URL that the same view redirects to.
+
+API clients get short-lived links instead, which work without credentials (an
+image view in an app): S3 presigned URLs, or on the filesystem a link signed
+with the site's key that expires as fast."""
 
 import logging
 
+from django.conf import settings
+from django.core import signing
+from django.core.files.storage import Storage, default_storage
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from deblursite.storage import is_s3
 
 log = logging.getLogger(__name__)
 
+SIGNED_LINK_SALT = "gallery.signed-file"
 
-def file_response(file: FieldFile, *, download_name: str | None = None) -> HttpResponse:
-    if not file:
-        raise Http404("No such file.")
-    storage = file.storage
+
+def _presigned_url(storage: Storage, name: str, download_name: str | None) -> str:
+    parameters = {"ResponseContentDisposition": f'attachment; filename="{download_name}"'} if download_name else None
+    return storage.url(name, parameters=parameters)
+
+
+def _serve(storage: Storage, name: str, download_name: str | None) -> HttpResponse:
     if is_s3(storage):
-        parameters = {"ResponseContentDisposition": f'attachment; filename="{download_name}"'} if download_name else None
-        response = HttpResponseRedirect(storage.url(file.name, parameters=parameters))
+        response = HttpResponseRedirect(_presigned_url(storage, name, download_name))
     else:
         try:
-            handle = storage.open(file.name, "rb")
+            handle = storage.open(name, "rb")
         except FileNotFoundError as exc:
             raise Http404("No such file.") from exc
         response = FileResponse(handle, as_attachment=bool(download_name), filename=download_name or "")
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+def file_response(file: FieldFile, *, download_name: str | None = None) -> HttpResponse:
+    if not file:
+        raise Http404("No such file.")
+    return _serve(file.storage, file.name, download_name)
+
+
+def short_lived_url(request: HttpRequest, file: FieldFile, *, download_name: str | None = None) -> str | None:
+    """A link to the file that works for PRESIGNED_URL_SECONDS without credentials."""
+    if not file:
+        return None
+    if is_s3(file.storage):
+        return _presigned_url(file.storage, file.name, download_name)
+    token = signing.dumps([file.name, download_name], salt=SIGNED_LINK_SALT, compress=True)
+    return request.build_absolute_uri(reverse("gallery:signed-file", args=[token]))
+
+
+class LinkExpired(Exception):
+    pass
+
+
+def signed_file_response(token: str) -> HttpResponse:
+    """Serve the file a signed link names; a link is only ever made for a file of
+    the default storage, by short_lived_url."""
+    try:
+        name, download_name = signing.loads(token, salt=SIGNED_LINK_SALT, max_age=settings.PRESIGNED_URL_SECONDS)
+    except signing.SignatureExpired as exc:
+        raise LinkExpired("This link has expired. Ask the API for a fresh one.") from exc
+    except signing.BadSignature as exc:
+        raise Http404("No such file.") from exc
+    return _serve(default_storage, name, download_name)

@@ -40,7 +40,7 @@ class Photo(models.Model):
         files = [self.original, self.reference, self.thumbnail, self.preview]
         restoration = getattr(self, "restoration", None)
         if restoration is not None:
-            files += [restoration.result, restoration.result_jpeg, restoration.result_preview]
+            files += [restoration.result, restoration.result_jpeg, restoration.result_webp, restoration.result_preview]
         return [f for f in files if f]
 
 
@@ -66,6 +66,7 @@ class Restoration(models.Model):
     model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL)
     result = models.FileField(max_length=255, blank=True)
     result_jpeg = models.FileField(max_length=255, blank=True)
+    result_webp = models.FileField(max_length=255, blank=True)
     result_preview = models.FileField(max_length=255, blank=True)
     created = models.DateTimeField(default=timezone.now)
     enqueued_at = models.DateTimeField(null=True, blank=True)

@@ -27,22 +27,34 @@ class StorageUnavailable(RuntimeError):
     """The file store could not be written; nothing was kept."""
 
 
-def _decode(upload: BinaryIO) -> DecodedImage:
-    return decode_image(upload, max_bytes=settings.UPLOAD_MAX_BYTES, max_pixels=settings.UPLOAD_MAX_PIXELS)
+class UploadRejected(ImageRejected):
+    """A refused upload, naming the file it is about: the photo or its reference."""
+
+    def __init__(self, message: str, code: str, field: str = "image") -> None:
+        super().__init__(message, code)
+        self.field = field
+
+
+def _decode(upload: BinaryIO, field: str) -> DecodedImage:
+    try:
+        return decode_image(upload, max_bytes=settings.UPLOAD_MAX_BYTES, max_pixels=settings.UPLOAD_MAX_PIXELS)
+    except ImageRejected as exc:
+        raise UploadRejected(exc.message, exc.code, field) from exc
 
 
 def _check_reference(photo: DecodedImage, reference: DecodedImage) -> None:
     if photo.image.size != reference.image.size:
         (w, h), (rw, rh) = photo.image.size, reference.image.size
-        raise ImageRejected(
+        raise UploadRejected(
             f"The sharp reference must be the same size as the photo ({w}×{h}); it is {rw}×{rh}.",
             code="reference_size",
+            field="reference",
         )
 
 
 def _check_quota(user: AbstractBaseUser, new_bytes: int) -> None:
     if bytes_used(user) + new_bytes > settings.USER_QUOTA_BYTES:
-        raise ImageRejected(
+        raise UploadRejected(
             f"Your storage quota of {filesizeformat(settings.USER_QUOTA_BYTES)} would be exceeded. "
             "Delete some photos to make room.",
             code="quota",
@@ -79,8 +91,8 @@ def accept_photo(
 ) -> Photo:
     """Validate one upload (and its optional sharp reference), store it, and
     queue its deblurring job once the rows are committed."""
-    decoded = _decode(upload)
-    decoded_reference = _decode(reference) if reference is not None else None
+    decoded = _decode(upload, "image")
+    decoded_reference = _decode(reference, "reference") if reference is not None else None
     if decoded_reference is not None:
         _check_reference(decoded, decoded_reference)
 

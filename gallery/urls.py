@@ -11,4 +11,5 @@ urlpatterns = [
     path("<uuid:pk>/delete/", views.delete, name="delete"),
     path("<uuid:pk>/retry/", views.retry, name="retry"),
     path("<uuid:pk>/files/<slug:kind>", views.stored_file, name="file"),
+    path("links/<str:token>", views.signed_file, name="signed-file"),
 ]

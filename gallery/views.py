@@ -14,7 +14,7 @@ from inference.models import ModelVersion
 
 from . import jobs
 from .forms import UploadForm
-from .media import file_response
+from .media import LinkExpired, file_response, signed_file_response
 from .models import Photo, Restoration
 from .uploads import StorageUnavailable, accept_photo, delete_photo
 
@@ -28,6 +28,7 @@ FILES = {
     "preview": ("photo", "preview", None),
     "result-png": ("restoration", "result", "-deblurred.png"),
     "result-jpeg": ("restoration", "result_jpeg", "-deblurred.jpg"),
+    "result-webp": ("restoration", "result_webp", "-deblurred.webp"),
     "result-preview": ("restoration", "result_preview", None),
 }
 
@@ -117,3 +118,11 @@ def stored_file(request: HttpRequest, pk: UUID, kind: str) -> HttpResponse:
     if request.GET.get("download") and suffix:
         download_name = PurePath(photo.original_name).stem + suffix
     return file_response(file, download_name=download_name)
+
+
+def signed_file(request: HttpRequest, token: str) -> HttpResponse:
+    """A short-lived link handed out by the API: the signature is the permission."""
+    try:
+        return signed_file_response(token)
+    except LinkExpired as exc:
+        return HttpResponse(str(exc), status=403, content_type="text/plain")

@@ -151,6 +151,13 @@ def encode_jpeg(image: Image.Image, quality: int = 92) -> bytes:
     return buffer.getvalue()
 
 
+def encode_webp(image: Image.Image, quality: int = 90) -> bytes:
+    """Lossy WebP with no metadata; keeps alpha, about a third smaller than the JPEG."""
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP", quality=quality, method=4)
+    return buffer.getvalue()
+
+
 def make_thumbnail(image: Image.Image, size: int = 480) -> bytes:
     """JPEG whose longest side is at most size; smaller images are not enlarged."""
     scale = size / max(image.size)

@@ -31,8 +31,8 @@ def test_profile_shows_own_usage_against_quota(alice_client, alice, bob, setting
     response = alice_client.get(reverse("profile"))
 
     assert response.status_code == 200
-    assert response.context["photo_count"] == 2
-    assert response.context["percent_used"] == 25
+    usage = response.context["usage"]
+    assert (usage.photo_count, usage.bytes_used, usage.percent_used) == (2, 2560 * 1024, 25)
     body = response.content.decode()
     assert "alice@example.com" in body
     assert "2.5\xa0MB of 10.0\xa0MB (25%)" in body

@@ -1,0 +1,53 @@
+"""The API's error answers, and their OpenAPI descriptions, in one place.
+
+Bodies follow DRF: `{"detail": "..."}`, or field errors `{"field": ["..."]}`."""
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class Unavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is unavailable right now. Please try again."
+    default_code = "unavailable"
+
+
+class FieldRejected(APIException):
+    """A field's value refused with a status other than 400 (413, 415), still in
+    the shape of a validation error."""
+
+    def __init__(self, field: str, message: str, status_code: int, code: str) -> None:
+        super().__init__({field: [message]}, code)
+        self.status_code = status_code
+
+
+_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+# Field errors, or a detail where the whole request was refused (a malformed body, one too large).
+_FIELDS = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """OpenAPI responses for the given error statuses."""
+    described = {
+        400: OpenApiResponse(_FIELDS, "Validation failed: messages per field."),
+        401: OpenApiResponse(_DETAIL, "No valid credentials: sign in and send `Authorization: Token <token>`."),
+        403: OpenApiResponse(_DETAIL, "Not allowed."),
+        404: OpenApiResponse(_DETAIL, "No such object, or it belongs to someone else."),
+        409: OpenApiResponse(_DETAIL, "Not possible in the object's current state."),
+        413: OpenApiResponse(_FIELDS, "A file or the request is too large."),
+        415: OpenApiResponse(_FIELDS, "A file is not an image type the site accepts."),
+        429: OpenApiResponse(_DETAIL, "Too many requests: wait for the seconds in the Retry-After header."),
+        503: OpenApiResponse(_DETAIL, "The file store is unavailable: nothing was changed; try again."),
+    }
+    return {code: described[code] for code in codes}

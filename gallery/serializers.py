@@ -1,0 +1,116 @@
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from inference.images import ACCEPTED_TYPES
+from inference.models import ModelVersion
+
+from .media import short_lived_url
+from .models import Photo, Restoration
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    metrics = serializers.JSONField(help_text="Benchmark figures recorded when the model was registered.")
+
+    class Meta:
+        model = ModelVersion
+        fields = ["name", "architecture", "parameter_count", "metrics", "notes", "created"]
+        read_only_fields = fields
+
+
+class ModelBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ModelVersion
+        fields = ["name", "architecture"]
+        read_only_fields = fields
+
+
+class MetricsSerializer(serializers.ModelSerializer):
+    """PSNR (dB) and SSIM against the sharp reference, when one was uploaded; a
+    no-reference sharpness score (variance of the Laplacian) always."""
+
+    class Meta:
+        model = Restoration
+        fields = ["psnr_before", "psnr_after", "ssim_before", "ssim_after", "sharpness_before", "sharpness_after"]
+        read_only_fields = fields
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    # Plain files: the upload's validation is the site's (gallery.uploads), with its messages.
+    image = serializers.FileField(allow_empty_file=True, help_text=f"The blurred photo: {ACCEPTED_TYPES}.")
+    reference = serializers.FileField(
+        required=False, allow_empty_file=True, help_text="Optional sharp version of the same scene, for PSNR and SSIM."
+    )
+    strength = serializers.FloatField(
+        min_value=0.0, max_value=1.0, default=1.0, help_text="0 keeps the photo as it is, 1 is the full deblurring."
+    )
+
+
+def _url_field(help_text: str):
+    return extend_schema_field({"type": "string", "format": "uri", "nullable": True, "description": help_text})
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(source="restoration.status", choices=Restoration.Status.choices, read_only=True)
+    progress = serializers.FloatField(source="restoration.progress", read_only=True, help_text="0 to 1.")
+    eta_seconds = serializers.FloatField(
+        source="restoration.eta_seconds", read_only=True, allow_null=True, help_text="While running: time left."
+    )
+    error = serializers.CharField(source="restoration.error", read_only=True, help_text="Why the job failed.")
+    strength = serializers.FloatField(source="restoration.strength", read_only=True)
+    processing_seconds = serializers.FloatField(source="restoration.processing_seconds", read_only=True, allow_null=True)
+    finished = serializers.DateTimeField(source="restoration.finished_at", read_only=True, allow_null=True)
+    model = ModelBriefSerializer(source="restoration.model_version", read_only=True, allow_null=True)
+    metrics = MetricsSerializer(source="restoration", read_only=True)
+    has_reference = serializers.SerializerMethodField()
+    urls_expire_in = serializers.SerializerMethodField(help_text="Seconds the *_url links below stay valid.")
+    original_url = serializers.SerializerMethodField()
+    reference_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
+    result_url = serializers.SerializerMethodField()
+    result_preview_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Photo
+        fields = [
+            "id", "original_name", "width", "height", "created", "notes",
+            "status", "progress", "eta_seconds", "error", "strength", "processing_seconds", "finished",
+            "model", "metrics", "has_reference", "urls_expire_in",
+            "original_url", "reference_url", "thumbnail_url", "preview_url", "result_url", "result_preview_url",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def _url(self, file, download_name: str | None = None) -> str | None:
+        return short_lived_url(self.context["request"], file, download_name=download_name)
+
+    def get_has_reference(self, photo: Photo) -> bool:
+        return bool(photo.reference)
+
+    def get_urls_expire_in(self, photo: Photo) -> int:
+        return settings.PRESIGNED_URL_SECONDS
+
+    @_url_field("The stored upload (PNG, orientation applied, metadata removed).")
+    def get_original_url(self, photo: Photo) -> str | None:
+        return self._url(photo.original)
+
+    @_url_field("The sharp reference (PNG), if one was uploaded.")
+    def get_reference_url(self, photo: Photo) -> str | None:
+        return self._url(photo.reference)
+
+    @_url_field("JPEG, at most 480 px on its long side.")
+    def get_thumbnail_url(self, photo: Photo) -> str | None:
+        return self._url(photo.thumbnail)
+
+    @_url_field("JPEG sized for screens, at most 1600 px on its long side.")
+    def get_preview_url(self, photo: Photo) -> str | None:
+        return self._url(photo.preview)
+
+    @_url_field("The full-resolution result (PNG) once the job succeeded; other formats from the result endpoint.")
+    def get_result_url(self, photo: Photo) -> str | None:
+        return self._url(photo.restoration.result)
+
+    @_url_field("The result as a screen-sized JPEG.")
+    def get_result_preview_url(self, photo: Photo) -> str | None:
+        return self._url(photo.restoration.result_preview)
