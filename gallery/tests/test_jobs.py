@@ -44,6 +44,8 @@ def test_job_without_reference_records_result_and_sharpness(alice, active_model)
     assert job.psnr_before is job.psnr_after is job.ssim_before is job.ssim_after is None
     assert stored_image(job.result.name).size == (96, 64)
     assert stored_image(job.result_jpeg.name).format == "JPEG"
+    webp = stored_image(job.result_webp.name)
+    assert (webp.format, webp.size) == ("WEBP", (96, 64))
 
 
 def test_job_with_reference_records_psnr_and_ssim(alice, active_model):

@@ -87,7 +87,7 @@ def test_download_names_follow_the_upload(client, alice, alices_photo):
 
 def test_delete_removes_rows_and_every_stored_file(client, alice, alices_photo, media_storage):
     names = [f.name for f in alices_photo.stored_files()]
-    assert len(names) == 7
+    assert len(names) == 8
     client.force_login(alice)
 
     response = client.post(reverse("gallery:delete", args=[alices_photo.pk]))
