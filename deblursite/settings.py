@@ -205,15 +205,38 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "deblur"
-CELERY_TASK_ROUTES = {"inference.*": {"queue": "deblur"}, "gallery.*": {"queue": "deblur"}, "training.*": {"queue": "train"}}
+CELERY_TASK_ROUTES = {
+    "inference.*": {"queue": "deblur"},
+    "gallery.*": {"queue": "deblur"},
+    "training.*": {"queue": "train"},
+    "etl.*": {"queue": "etl"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-jobs": {"task": "gallery.requeue_stale", "schedule": 60.0},
+    "resume-paused-ingestions": {"task": "etl.resume_due", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A job whose worker stopped sending progress for this long is taken for dead and run again.
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=600)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+
+# Training data (admin ingestion)
+DATASET_MAX_BYTES = env.int("DATASET_MAX_BYTES", default=50 * 1024 * 1024)
+DATASET_MAX_PIXELS = env.int("DATASET_MAX_PIXELS", default=80_000_000)
+DATASET_MIN_SIDE = env.int("DATASET_MIN_SIDE", default=256)
+DATASET_MAX_SIDE = env.int("DATASET_MAX_SIDE", default=2560)
+# Hamming distance between 64-bit perceptual hashes at or under which two photos are the same picture.
+DATASET_NEAR_DUPLICATE_DISTANCE = env.int("DATASET_NEAR_DUPLICATE_DISTANCE", default=6)
+UNSPLASH_ACCESS_KEY = env.str("UNSPLASH_ACCESS_KEY", default="")
+UNSPLASH_API_URL = env.str("UNSPLASH_API_URL", default="https://api.unsplash.com")
+UNSPLASH_APP_NAME = env.str("UNSPLASH_APP_NAME", default="deblur")
+# Requests per hour; 50 is the demo tier. Image downloads from the CDN do not count.
+UNSPLASH_HOURLY_BUDGET = env.int("UNSPLASH_HOURLY_BUDGET", default=50)
+UNSPLASH_IMAGE_VARIANT = env.str("UNSPLASH_IMAGE_VARIANT", default="full")
+UNSPLASH_RETRIES = env.int("UNSPLASH_RETRIES", default=4)
+UNSPLASH_BACKOFF_SECONDS = env.float("UNSPLASH_BACKOFF_SECONDS", default=1.0)
+UNSPLASH_TIMEOUT_SECONDS = env.float("UNSPLASH_TIMEOUT_SECONDS", default=30.0)
 
 # Inference
 INFERENCE_TILE = env.int("INFERENCE_TILE", default=512)

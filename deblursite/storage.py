@@ -19,10 +19,15 @@ class NamedStorage(LazyObject):
 
 
 models_storage = NamedStorage("models")
+datasets_storage = NamedStorage("datasets")
 
 
 def get_models_storage() -> Storage:
     return models_storage
+
+
+def get_datasets_storage() -> Storage:
+    return datasets_storage
 
 
 def is_s3(storage: Storage) -> bool:
@@ -38,3 +43,4 @@ def is_s3(storage: Storage) -> bool:
 def _forget_storages(setting: str, **kwargs) -> None:
     if setting == "STORAGES":
         models_storage._wrapped = empty
+        datasets_storage._wrapped = empty

@@ -6,6 +6,7 @@ from tqdm import tqdm
 
 from inference.engine import OVERLAP, TILE, NoModelInstalled, active_version, load_version
 from inference.registry import resolve_model
+from training.datasets import DatasetUnusable, benchmark_folder
 from training.evaluate import evaluate
 
 
@@ -16,7 +17,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("bench_dir", help="a folder holding blur/ and sharp/")
+        where = parser.add_mutually_exclusive_group(required=True)
+        where.add_argument("bench_dir", nargs="?", help="a folder holding blur/ and sharp/")
+        where.add_argument("--dataset", help="a paired dataset ingested with import_pairs")
         which = parser.add_mutually_exclusive_group()
         which.add_argument("--model", help="a registered model's name or a .keras file (default: the active model)")
         which.add_argument("--no-model", action="store_true", help="score the input and the baseline only")
@@ -24,7 +27,12 @@ class Command(BaseCommand):
         parser.add_argument("--csv", help="also write the figures to this CSV file")
         parser.add_argument("--json", help="also write the figures to this JSON file")
 
-    def handle(self, *args, bench_dir: str, model: str | None, no_model: bool, tile: int, **options) -> None:
+    def handle(self, *args, bench_dir: str | None, model: str | None, no_model: bool, tile: int, **options) -> None:
+        if options["dataset"]:
+            try:
+                bench_dir = benchmark_folder(options["dataset"])
+            except DatasetUnusable as exc:
+                raise CommandError(str(exc)) from exc
         if tile <= 2 * OVERLAP:
             raise CommandError(f"--tile must be more than {2 * OVERLAP} pixels.")
         generator, label = (None, None) if no_model else self.choose_model(model)

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from inference import nets
+from training.datasets import DatasetUnusable, training_photos
 from training.trainer import TrainConfig, read_state, train
 
 
@@ -15,7 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         defaults = TrainConfig(out=Path("."))
-        parser.add_argument("--photos", required=True, help="a folder of sharp photos")
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--photos", help="a folder of sharp photos")
+        source.add_argument("--dataset", help="an ingested photo dataset (its trainable photos)")
         parser.add_argument("--out", required=True, help="the run folder")
         parser.add_argument("--arch", choices=[nets.NAFNET, nets.DEBLURGAN], default=defaults.arch)
         parser.add_argument("--steps", type=int, default=defaults.steps, help="content-loss steps")
@@ -52,10 +55,23 @@ class Command(BaseCommand):
         self.stdout.write(f"Trained {result.step} + {result.gan_step} steps in {minutes:.1f} min; validation {figures}.")
         self.stdout.write(f"Generator: {result.generator}")
 
-    def config(self, options: dict) -> TrainConfig:
+    def photos(self, options: dict) -> Path:
+        if options["dataset"]:
+            try:
+                chosen = training_photos(options["dataset"])
+            except DatasetUnusable as exc:
+                raise CommandError(str(exc)) from exc
+            if chosen.left_out:
+                self.stderr.write(chosen.left_out)
+            self.stdout.write(f"Training on {chosen.used} photos of dataset {options['dataset']} ({chosen.folder}).")
+            return chosen.folder
         photos = Path(options["photos"])
         if not photos.is_dir():
             raise CommandError(f"{photos} is not a folder.")
+        return photos
+
+    def config(self, options: dict) -> TrainConfig:
+        photos = self.photos(options)
         for name in ("steps", "batch", "patch", "checkpoint_every", "validate_every"):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
