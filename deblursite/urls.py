@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("photos/", include("gallery.urls")),
     path("api/v1/", include("deblursite.api_urls")),
+    path("manage/", include("training.urls")),
     path("admin/", admin.site.urls),
 ]
 
@@ -24,5 +25,10 @@ def _api_or_page(status: int, detail: str, page):
     return handler
 
 
+# Django's own refusals, before a view sees the body (a form or JSON body over
+# DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields or files, a bad Host), are JSON too.
+handler400 = _api_or_page(
+    400, "Bad request: it is malformed, or its body is too large or has too many fields or files.", defaults.bad_request
+)
 handler404 = _api_or_page(404, "Not found.", defaults.page_not_found)
 handler500 = _api_or_page(500, "Server error.", defaults.server_error)

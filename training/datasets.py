@@ -8,6 +8,8 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.db.models.fields.files import FieldFile
 
+from deblursite.storage import datasets_storage
+
 from .models import Dataset, DatasetImage
 
 NOT_TRAINABLE = (
@@ -82,3 +84,14 @@ def benchmark_folder(name: str) -> Path:
         _copy(row.processed, folder / "sharp" / flat)
         _copy(row.processed_blur, folder / "blur" / flat)
     return folder
+
+
+def delete_dataset(dataset: Dataset) -> None:
+    """Every stored file of the dataset, then its rows: deleting really deletes."""
+    for row in dataset.images.all():
+        for file in row.stored_files():
+            file.storage.delete(file.name)
+    for job in dataset.jobs.filter(source="upload").exclude(path=""):
+        datasets_storage.delete(job.path)
+    shutil.rmtree(_cache(dataset), ignore_errors=True)
+    dataset.delete()

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from PIL import Image
 
-from inference.images import ImageRejected, decode_image, encode_png
+from inference.images import ImageRejected, decode_image, encode_png, make_thumbnail
 
 from .models import Dataset, DatasetImage
 
@@ -27,6 +27,7 @@ _DECODE_REASONS = {
     "too_large": Reason.TOO_LARGE,
     "too_many_pixels": Reason.TOO_LARGE,
 }
+THUMBNAIL_SIZE = 320
 
 
 @dataclass
@@ -140,6 +141,7 @@ def load(dataset: Dataset, candidate: Candidate, checked: Checked, phash: str) -
     )
     row.raw.save(f"raw/{stem}.{_extension(candidate.raw)}", ContentFile(candidate.raw), save=False)
     row.processed.save(f"processed/{stem}.png", ContentFile(encode_png(processed)), save=False)
+    row.thumbnail.save(f"thumbnails/{stem}.jpg", ContentFile(make_thumbnail(processed, THUMBNAIL_SIZE)), save=False)
     if checked.blur is not None:
         row.raw_blur.save(f"raw/{stem}-blur.{_extension(candidate.raw_blur)}", ContentFile(candidate.raw_blur), save=False)
         blur = transform(checked.blur)

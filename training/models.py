@@ -72,6 +72,7 @@ class DatasetImage(models.Model):
     attribution = models.JSONField(default=dict, blank=True, help_text="Photographer and links, for credits.")
     raw = models.FileField(storage=get_datasets_storage, max_length=255, blank=True)
     processed = models.FileField(storage=get_datasets_storage, max_length=255, blank=True)
+    thumbnail = models.FileField(storage=get_datasets_storage, max_length=255, blank=True)
     # Paired datasets: the blurred partner of the sharp image above.
     raw_blur = models.FileField(storage=get_datasets_storage, max_length=255, blank=True)
     processed_blur = models.FileField(storage=get_datasets_storage, max_length=255, blank=True)
@@ -88,7 +89,7 @@ class DatasetImage(models.Model):
         return f"{self.dataset}/{self.source_id}"
 
     def stored_files(self) -> list:
-        return [f for f in (self.raw, self.processed, self.raw_blur, self.processed_blur) if f]
+        return [f for f in (self.raw, self.processed, self.thumbnail, self.raw_blur, self.processed_blur) if f]
 
 
 class IngestJob(models.Model):

@@ -7,6 +7,8 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 
+from deblursite.storage import datasets_storage
+
 from . import etl
 from .models import IngestJob
 from .unsplash import DownloadFailed, UnsplashClient
@@ -45,8 +47,9 @@ def folder_candidates(job: IngestJob) -> Iterator[etl.Candidate]:
 
 
 def zip_candidates(job: IngestJob) -> Iterator[etl.Candidate]:
-    """Every file in an uploaded zip, read one at a time, sizes checked before reading."""
-    with zipfile.ZipFile(job.path) as archive:
+    """Every file in an uploaded zip (kept in the datasets storage), read one at a
+    time, sizes checked before reading."""
+    with datasets_storage.open(job.path, "rb") as stored, zipfile.ZipFile(stored) as archive:
         members = sorted(
             (m for m in archive.infolist() if not m.is_dir() and not PurePosixPath(m.filename).name.startswith(".")),
             key=lambda m: m.filename,
