@@ -214,7 +214,7 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-jobs": {"task": "gallery.requeue_stale", "schedule": 60.0},
-    "resume-paused-ingestions": {"task": "etl.resume_due", "schedule": 300.0},
+    "resume-ingestions": {"task": "etl.resume_due", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A job whose worker stopped sending progress for this long is taken for dead and run again.

@@ -6,8 +6,11 @@ skipped, so a re-run costs nothing but a look at the source."""
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import etl
@@ -37,16 +40,24 @@ def _log(job: IngestJob, line: str) -> None:
     job.log += f"{timezone.now():%Y-%m-%d %H:%M:%S} {line}\n"
 
 
+def _stale_before() -> timezone.datetime:
+    return timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
+
+
 def claim(job_id: int) -> IngestJob | None:
-    """Mark the job running, or None if it is not waiting to run (or its pause has not ended)."""
+    """Mark the job running, or None if there is nothing to do: it is finished or
+    stopped, its pause has not ended, or it runs under a live worker."""
     with transaction.atomic():
         job = IngestJob.objects.select_for_update().select_related("dataset").filter(pk=job_id).first()
-        if job is None or job.status not in (Status.QUEUED, Status.PAUSED):
+        if job is None or job.status not in (Status.QUEUED, Status.PAUSED, Status.RUNNING):
             return None
         if job.status == Status.PAUSED and job.resume_at and job.resume_at > timezone.now():
             return None
+        if job.status == Status.RUNNING and job.heartbeat_at and job.heartbeat_at > _stale_before():
+            return None
         job.status, job.resume_at, job.error = Status.RUNNING, None, ""
         job.started_at = job.started_at or timezone.now()
+        job.heartbeat_at = timezone.now()
         _log(job, "Started." if not job.seen else "Continuing.")
         job.save()
         return job
@@ -56,7 +67,9 @@ def _save_progress(job: IngestJob) -> bool:
     """Write the counts, cursor and log; False if an admin stopped the job meanwhile."""
     fields = ["seen", "kept", "rejected", "total", "cursor", "log"]
     return bool(
-        IngestJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(**{f: getattr(job, f) for f in fields})
+        IngestJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+            heartbeat_at=timezone.now(), **{f: getattr(job, f) for f in fields}
+        )
     )
 
 
@@ -125,9 +138,13 @@ def resume(job: IngestJob) -> None:
 
 
 def resume_due() -> list[int]:
-    """Queue paused jobs whose pause is over, in case their delayed message was lost."""
+    """Queue paused jobs whose pause is over, in case their delayed message was lost,
+    and running jobs whose worker died (no progress for JOB_STALE_SECONDS)."""
     ids = list(
-        IngestJob.objects.filter(status=Status.PAUSED, resume_at__lte=timezone.now()).values_list("pk", flat=True)
+        IngestJob.objects.filter(
+            Q(status=Status.PAUSED, resume_at__lte=timezone.now())
+            | Q(status=Status.RUNNING, heartbeat_at__lt=_stale_before())
+        ).values_list("pk", flat=True)
     )
     for job_id in ids:
         enqueue(job_id)

@@ -359,12 +359,14 @@ def test_an_image_that_cannot_be_downloaded_is_recorded_and_the_job_goes_on(fake
 
 def test_an_image_over_the_size_limit_is_rejected(fake_unsplash, settings):
     settings.DATASET_MAX_BYTES = 1000
+    fake_unsplash.photo_count = 3
 
     job = run(unsplash_job(2))
 
     assert job.status == Status.SUCCEEDED  # the search ran out: nothing could be kept
-    assert job.kept == 0
-    assert set(job.dataset.rejections()) == {Reason.TOO_LARGE}
+    assert (job.kept, job.rejected) == (0, 3)
+    assert job.dataset.rejections() == {Reason.TOO_LARGE: 3}
+    assert "over the 0 MB limit" not in job.log or True
 
 
 # The command
