@@ -47,6 +47,8 @@ class IngestForm(forms.Form):
             Source.PAIRS: ["path"],
             Source.UPLOAD: ["archive", "licence"],
         }.get(source, [])
+        if source == Source.UNSPLASH and not settings.UNSPLASH_ACCESS_KEY:
+            self.add_error("source", "Unsplash needs an access key: set UNSPLASH_ACCESS_KEY in the environment.")
         for name in required:
             if not data.get(name) and name not in self.errors:
                 self.add_error(name, "Needed for this source.")
