@@ -11,11 +11,18 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from deblursite.api_errors import errors
+from deblursite.api_errors import RETRY_AFTER, errors
 
 from .models import DeviceToken
 from .lockout import cool_off_seconds, lockout_message
-from .serializers import DeviceSerializer, IssuedTokenSerializer, MeSerializer, RegisterSerializer, SignInSerializer
+from .serializers import (
+    DeviceSerializer,
+    IssuedTokenSerializer,
+    MeSerializer,
+    RegisterSerializer,
+    SignInSerializer,
+    UserSerializer,
+)
 from .tokens import TooManyDevices, devices_of, issue_token, revoke_token
 from .usage import usage_of
 
@@ -37,7 +44,8 @@ class RegisterView(generics.CreateAPIView):
     authentication_classes = []
     throttle_classes = [AuthRateThrottle]
 
-    @extend_schema(responses={201: RegisterSerializer, **errors(400, 429)})
+    # The answer is the new user (RegisterSerializer.to_representation), not the form.
+    @extend_schema(responses={201: UserSerializer, **errors(400, 429)}, parameters=[RETRY_AFTER])
     def post(self, request: Request) -> Response:
         return super().post(request)
 
@@ -65,6 +73,7 @@ class TokenView(APIView):
         "account and the client's IP for a while (429 with Retry-After).",
         request=SignInSerializer,
         responses={201: IssuedTokenSerializer, **errors(400, 403, 429)},
+        parameters=[RETRY_AFTER],
         auth=[],
     )
     def post(self, request: Request) -> Response:

@@ -42,7 +42,9 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class SignInSerializer(serializers.Serializer):
-    username = serializers.CharField()
+    # No user name is longer; a longer one would also overflow the sign-in failure
+    # record (django-axes keeps 255 characters) and fail with a server error.
+    username = serializers.CharField(max_length=150)
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     device_name = serializers.CharField(max_length=100, help_text="Shown in the list of signed-in devices.")
 

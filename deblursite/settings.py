@@ -107,7 +107,8 @@ AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=6
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # Off: a success would wipe the failures counted against other accounts from the same IP.
 AXES_RESET_ON_SUCCESS = False
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "deblursite.client_ip.client_ip"
 AXES_VERBOSE = False
 # JSON for the API, the page for the site, both with Retry-After.
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
@@ -265,6 +266,9 @@ REST_FRAMEWORK = {
         "auth": env.str("API_AUTH_RATE", default="20/minute"),
         "uploads": env.str("API_UPLOAD_RATE", default="120/hour"),
     },
+    # The client address of rate limits, read as the lockout reads it (deblursite.client_ip);
+    # unset, DRF would trust any X-Forwarded-For.
+    "NUM_PROXIES": PROXY_COUNT,
     # `format` names the file format of a result download, not a renderer.
     "URL_FORMAT_OVERRIDE": None,
 }
