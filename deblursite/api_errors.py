@@ -2,7 +2,7 @@
 
 Bodies follow DRF: `{"detail": "..."}`, or field errors `{"field": ["..."]}`."""
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -35,6 +35,16 @@ _FIELDS = {
     "properties": {"detail": {"type": "string"}},
     "additionalProperties": {"type": "array", "items": {"type": "string"}},
 }
+
+
+# The header of a 429, for the `parameters` of an operation that can answer 429.
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    response=[429],
+    description="Seconds to wait before trying again.",
+)
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:

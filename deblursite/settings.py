@@ -273,6 +273,11 @@ REST_FRAMEWORK = {
     "URL_FORMAT_OVERRIDE": None,
 }
 KNOX_TOKEN_MODEL = "accounts.DeviceToken"
+# knox's own migrations create its AuthToken table even though the model is swapped
+# for DeviceToken. That unused table's foreign key to auth_user makes PostgreSQL
+# refuse the TRUNCATE of a flush (transactional tests). Without migrations, the
+# swapped model gets no table.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_DAYS", default=30)),
     # A device in use stays signed in; an unused one expires TOKEN_TTL after its last request.

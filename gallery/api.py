@@ -1,21 +1,25 @@
 """Photo endpoints of the API. Thin: uploads, jobs and files go through the same
 functions as the web pages, and someone else's photo does not exist here either."""
 
+from datetime import timezone as dt_timezone
 from pathlib import PurePath
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
-from deblursite.api_errors import Conflict, FieldRejected, Unavailable, errors
+from deblursite.api_errors import RETRY_AFTER, Conflict, FieldRejected, Unavailable, errors
 from inference.models import ModelVersion
 
 from . import jobs
@@ -44,6 +48,21 @@ class PhotoPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def decode_cursor(self, request: Request):
+        """DRF checks a cursor's shape, not its position: a made-up position that is
+        no timestamp would reach the database and fail there (500). It is as
+        invalid as a garbled cursor: 404."""
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            try:
+                position = Photo._meta.get_field("created").to_python(cursor.position)
+                if not timezone.is_aware(position):
+                    raise ValueError("The API hands out positions with their time zone.")
+                position.astimezone(dt_timezone.utc)  # what the database adapter does; overflows near year 9999
+            except (ValidationError, ValueError, OverflowError) as exc:
+                raise NotFound(self.invalid_cursor_message) from exc
+        return cursor
+
 
 class PhotoFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(field_name="restoration__status", choices=Restoration.Status.choices)
@@ -64,7 +83,11 @@ class IgnoreAccept(BaseContentNegotiation):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Your photos, newest first", responses={200: PhotoSerializer(many=True), **errors(401, 404)}),
+    list=extend_schema(
+        summary="Your photos, newest first",
+        description="An unknown `status` is 400; a cursor that is not one the API handed out is 404.",
+        responses={200: PhotoSerializer(many=True), **errors(400, 401, 404)},
+    ),
     retrieve=extend_schema(summary="A photo and its job", responses={200: PhotoSerializer, **errors(401, 404)}),
     destroy=extend_schema(
         summary="Delete a photo, its job and every stored file",
@@ -95,6 +118,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         summary="Upload a blurred photo",
         request={"multipart/form-data": PhotoUploadSerializer},
         responses={201: PhotoSerializer, **errors(400, 401, 413, 415, 429, 503)},
+        parameters=[RETRY_AFTER],
     )
     def create(self, request: Request) -> Response:
         upload = PhotoUploadSerializer(data=request.data)

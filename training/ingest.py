@@ -64,13 +64,15 @@ def claim(job_id: int) -> IngestJob | None:
 
 
 def _save_progress(job: IngestJob) -> bool:
-    """Write the counts, cursor and log; False if an admin stopped the job meanwhile."""
+    """Write the counts, cursor and log; False if an admin stopped the job meanwhile.
+    A stopped job gets the counts all the same: the item in hand is in the manifest,
+    and a resumed run skips it without counting it again."""
     fields = ["seen", "kept", "rejected", "total", "cursor", "log"]
-    return bool(
-        IngestJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-            heartbeat_at=timezone.now(), **{f: getattr(job, f) for f in fields}
-        )
-    )
+    values = {f: getattr(job, f) for f in fields}
+    if IngestJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(heartbeat_at=timezone.now(), **values):
+        return True
+    IngestJob.objects.filter(pk=job.pk, status=Status.STOPPED).update(**values)
+    return False
 
 
 def _finish(job: IngestJob, status: str, line: str, **extra) -> None:

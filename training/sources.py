@@ -37,6 +37,8 @@ def _visible_files(folder: Path) -> list[Path]:
 def folder_candidates(job: IngestJob) -> Iterator[etl.Candidate]:
     """Every file under the folder: the ones that are not photos are rejected with the reason."""
     folder = Path(job.path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"No folder at {folder}.")
     files = _visible_files(folder)
     job.total = len(files)
     for path in files:

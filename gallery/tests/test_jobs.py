@@ -100,7 +100,8 @@ def test_running_again_overwrites_its_own_result(alice, active_model, media_stor
     assert again.status == "succeeded"
     assert (again.result.name, again.result_jpeg.name) == (first.result.name, first.result_jpeg.name)
     results = sorted(p.name for p in (media_storage / "default" / "results").iterdir())
-    assert results == sorted([f"{job.photo_id}.png", f"{job.photo_id}.jpg", f"{job.photo_id}-preview.jpg"])
+    expected = [f"{job.photo_id}.png", f"{job.photo_id}.jpg", f"{job.photo_id}.webp", f"{job.photo_id}-preview.jpg"]
+    assert results == sorted(expected)
 
 
 def test_finished_job_is_not_run_twice(alice, active_model):

@@ -53,6 +53,7 @@ def test_upload_and_result_are_private_objects_in_the_media_bucket(processed, s3
             f"previews/{pk}.jpg",
             f"results/{pk}.png",
             f"results/{pk}.jpg",
+            f"results/{pk}.webp",
             f"results/{pk}-preview.jpg",
         ]
     )

@@ -12,6 +12,7 @@ past the limit the answer is 403 "Rate Limit Exceeded", as Unsplash's. Failures 
 be scripted per path prefix (`fail_next`), and every request is recorded (`requests`)
 for the tests to look at."""
 
+import functools
 import io
 import json
 import math
@@ -47,6 +48,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=None)
 def photo_jpeg(index: int, size: tuple[int, int] = (400, 300)) -> bytes:
     """A real JPEG that looks like nothing else this makes: smooth random colour fields
     (low-frequency noise, which is what perceptual hashes see) with random shapes on top."""
@@ -80,7 +82,6 @@ class FakeUnsplash:
         # counter says when other clients share the key).
         self.remaining_override: int | None = None
         self._scripted: list[tuple[str, Answer]] = []
-        self._images: dict[int, bytes] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -92,6 +93,9 @@ class FakeUnsplash:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body in one write, sent at once (no Nagle wait for the client's ACK).
+            wbufsize = 1 << 16
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802
                 answer = fake.answer(self)
@@ -153,10 +157,7 @@ class FakeUnsplash:
         return f"photo-{index:03d}"
 
     def image(self, index: int) -> bytes:
-        with self._lock:
-            if index not in self._images:
-                self._images[index] = photo_jpeg(index)
-            return self._images[index]
+        return photo_jpeg(index)
 
     def photo_json(self, index: int) -> dict:
         photo_id = self.photo_id(index)
