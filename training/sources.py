@@ -28,9 +28,14 @@ def _read(path: Path) -> tuple[bytes | None, tuple[str, str] | None]:
     return (None, failure) if failure else (path.read_bytes(), None)
 
 
+def _hidden(parts: tuple[str, ...]) -> bool:
+    # Dot files and folders (.DS_Store, __MACOSX's ._ files sit in one) are not photos anyone meant to add.
+    return any(part.startswith(".") or part == "__MACOSX" for part in parts)
+
+
 def _visible_files(folder: Path) -> list[Path]:
     return sorted(
-        p for p in folder.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        p for p in folder.rglob("*") if p.is_file() and not _hidden(p.relative_to(folder).parts)
     )
 
 
@@ -53,7 +58,7 @@ def zip_candidates(job: IngestJob) -> Iterator[etl.Candidate]:
     time, sizes checked before reading."""
     with datasets_storage.open(job.path, "rb") as stored, zipfile.ZipFile(stored) as archive:
         members = sorted(
-            (m for m in archive.infolist() if not m.is_dir() and not PurePosixPath(m.filename).name.startswith(".")),
+            (m for m in archive.infolist() if not m.is_dir() and not _hidden(PurePosixPath(m.filename).parts)),
             key=lambda m: m.filename,
         )
         job.total = len(members)
