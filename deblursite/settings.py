@@ -300,6 +300,8 @@ SPECTACULAR_SETTINGS = {
 # CORS is off unless origins are configured (browser clients on other sites).
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
+# Readable by browser apps: how long to wait after a 429, and a download's file name.
+CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Disposition"]
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
