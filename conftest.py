@@ -36,6 +36,16 @@ def pytest_configure(config: pytest.Config) -> None:
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The cache holds the API's throttle counts: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.create_user("alice", "alice@example.com", PASSWORD)

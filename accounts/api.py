@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from deblursite.api_errors import RETRY_AFTER, errors
 
-from .models import DeviceToken
 from .lockout import cool_off_seconds, lockout_message
+from .models import DeviceToken
 from .serializers import (
     DeviceSerializer,
     IssuedTokenSerializer,

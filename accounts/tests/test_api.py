@@ -7,7 +7,6 @@ from uuid import uuid4
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -24,14 +23,6 @@ NEW_USER = {"username": "carol", "email": "carol@example.com", "password": "plum
 DEVICE_FIELDS = {"id", "device_name", "created", "expiry", "current"}
 USER_FIELDS = {"id", "username", "email", "date_joined"}
 LOCKOUT = {"detail": "Too many failed sign-ins. Try again in 60 seconds."}
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    """DRF keeps throttle history in the cache (locmem): start every test with none."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

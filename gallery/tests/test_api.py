@@ -15,7 +15,6 @@ from urllib.parse import urlparse
 
 import pytest
 from django.core import signing
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -98,14 +97,6 @@ def local_path(url: str) -> str:
 
 
 # -- fixtures ------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Throttle histories live in the cache: none leaks between tests."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

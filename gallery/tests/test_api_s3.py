@@ -5,7 +5,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from django.core.cache import cache
 
 from conftest import free_port, s3_options
 from gallery import jobs
@@ -35,13 +34,6 @@ def kill_the_store(settings, bucket: str) -> None:
     """The default storage points at a port where nothing listens."""
     dead = s3_options(f"http://127.0.0.1:{free_port()}", bucket)
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": dead}}
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
