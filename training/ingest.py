@@ -63,29 +63,30 @@ def claim(job_id: int) -> IngestJob | None:
         return job
 
 
+PROGRESS_FIELDS = ("seen", "kept", "rejected", "total", "cursor", "log")
+
+
+def _progress(job: IngestJob) -> dict:
+    return {name: getattr(job, name) for name in PROGRESS_FIELDS}
+
+
 def _save_progress(job: IngestJob) -> bool:
     """Write the counts, cursor and log; False if an admin stopped the job meanwhile.
     A stopped job gets the counts all the same: the item in hand is in the manifest,
     and a resumed run skips it without counting it again."""
-    fields = ["seen", "kept", "rejected", "total", "cursor", "log"]
-    values = {f: getattr(job, f) for f in fields}
-    if IngestJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(heartbeat_at=timezone.now(), **values):
+    if IngestJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(heartbeat_at=timezone.now(), **_progress(job)):
         return True
-    IngestJob.objects.filter(pk=job.pk, status=Status.STOPPED).update(**values)
+    IngestJob.objects.filter(pk=job.pk, status=Status.STOPPED).update(**_progress(job))
     return False
 
 
 def _finish(job: IngestJob, status: str, line: str, **extra) -> None:
+    """Record how the run ended, unless an admin stopped it meanwhile; the row is the truth."""
     _log(job, line)
-    job.status = status
-    for name, value in extra.items():
-        setattr(job, name, value)
-    if status in (Status.SUCCEEDED, Status.FAILED):
-        job.finished_at = timezone.now()
+    finished_at = timezone.now() if status in (Status.SUCCEEDED, Status.FAILED) else None
     IngestJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-        status=status, log=job.log, seen=job.seen, kept=job.kept, rejected=job.rejected, total=job.total,
-        cursor=job.cursor, finished_at=job.finished_at, **extra,
-    )  # fmt: skip
+        status=status, finished_at=finished_at, **_progress(job), **extra
+    )
 
 
 def process(job: IngestJob, progress: Callable[[IngestJob], None] | None = None) -> None:

@@ -13,9 +13,9 @@ from rest_framework.test import APIClient
 
 from accounts.api import AuthRateThrottle
 from accounts.models import DeviceToken
+from accounts.tests.test_profile import add_photo
 from accounts.tokens import issue_token
 from conftest import PASSWORD
-from gallery.models import Photo
 
 CLIENT_IP = "192.0.2.10"
 OTHER_IP = "198.51.100.20"
@@ -108,18 +108,6 @@ def assert_near(moment: datetime, expected: datetime, within: timedelta = timede
 
 def expire(device: DeviceToken, ago: timedelta = timedelta(minutes=1)) -> None:
     DeviceToken.objects.filter(pk=device.pk).update(expiry=timezone.now() - ago)
-
-
-def add_photo(owner, bytes_stored: int) -> Photo:
-    return Photo.objects.create(
-        owner=owner,
-        original="originals/x.png",
-        original_name="x.png",
-        width=10,
-        height=10,
-        mode="RGB",
-        bytes_stored=bytes_stored,
-    )
 
 
 def user_count() -> int:
