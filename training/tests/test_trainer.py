@@ -251,6 +251,9 @@ def test_adversarial_steps_on_photos_change_the_generator(tmp_path):
         ("benchmarks", {}, "benchmarks"),
         ("photos", {"patch": 100}, "multiples of 8"),
         ("photos", {"steps": 0}, "--steps must be at least 1"),
+        ("photos", ["--enc-blocks", "1,0"], "every level needs at least one block"),
+        ("photos", ["--enc-blocks", "1,x"], "expected comma-separated block counts"),
+        ("photos", ["--enc-blocks", "1,1,1", "--dec-blocks", "1,1"], "one count per level"),
     ],
 )
 def test_train_command_refuses_bad_arguments(tmp_path, layout, arguments, message):
@@ -262,8 +265,10 @@ def test_train_command_refuses_bad_arguments(tmp_path, layout, arguments, messag
     elif layout == "photos":
         photos = photo_folder(photos, 6)
 
+    # Options given as command-line words go through argparse's type conversion.
+    words, options = (arguments, {}) if isinstance(arguments, list) else ([], arguments)
     with pytest.raises(CommandError, match=message):
-        call_command("train", photos=str(photos), out=str(tmp_path / "run"), **arguments)
+        call_command("train", *words, photos=str(photos), out=str(tmp_path / "run"), **options)
 
 
 def test_train_command_builds_the_config_and_reports_progress(tmp_path, monkeypatch, capsys):
@@ -280,6 +285,8 @@ def test_train_command_builds_the_config_and_reports_progress(tmp_path, monkeypa
 
     call_command(
         "train",
+        "--enc-blocks=1,1,1,2",
+        "--dec-blocks=2,1,1,1",
         photos=str(photos),
         out=str(tmp_path / "run"),
         arch="deblurgan",
@@ -289,6 +296,8 @@ def test_train_command_builds_the_config_and_reports_progress(tmp_path, monkeypa
         seed=7,
         gan_steps=3,
         resume=True,
+        width=24,
+        middle_blocks=3,
     )
 
     ((config, resume),) = calls
@@ -302,6 +311,7 @@ def test_train_command_builds_the_config_and_reports_progress(tmp_path, monkeypa
         64,
         7,
     )
+    assert (config.width, config.enc_blocks, config.middle_blocks, config.dec_blocks) == (24, (1, 1, 1, 2), 3, (2, 1, 1, 1))
     output = capsys.readouterr()
     assert "psnr 22.0000, ssim 0.7000" in output.out
     assert "loss=0.25" in output.err  # the progress bar

@@ -1,3 +1,4 @@
+import argparse
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -6,6 +7,17 @@ from tqdm import tqdm
 from inference import nets
 from training.datasets import DatasetUnusable, training_photos
 from training.trainer import TrainConfig, read_state, train
+
+
+def block_counts(text: str) -> tuple[int, ...]:
+    """'1,1,2' -> (1, 1, 2): blocks per level, each at least 1."""
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated block counts such as 1,1,2, got {text!r}")
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"every level needs at least one block, got {text!r}")
+    return counts
 
 
 class Command(BaseCommand):
@@ -26,6 +38,15 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=defaults.batch)
         parser.add_argument("--patch", type=int, default=defaults.patch, help="training patch size in pixels")
         parser.add_argument("--lr", type=float, default=defaults.lr)
+        size = parser.add_argument_group("NAFNet size (ignored by --arch deblurgan)")
+        size.add_argument("--width", type=int, default=defaults.width, help="channels at full resolution")
+        size.add_argument(
+            "--enc-blocks", type=block_counts, default=defaults.enc_blocks, help="blocks per encoder level, e.g. 1,1,1,1"
+        )
+        size.add_argument("--middle-blocks", type=int, default=defaults.middle_blocks, help="blocks at the coarsest level")
+        size.add_argument(
+            "--dec-blocks", type=block_counts, default=defaults.dec_blocks, help="blocks per decoder level, coarsest first"
+        )
         parser.add_argument("--seed", type=int, default=defaults.seed)
         parser.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every)
         parser.add_argument("--validate-every", type=int, default=defaults.validate_every)
@@ -72,9 +93,11 @@ class Command(BaseCommand):
 
     def config(self, options: dict) -> TrainConfig:
         photos = self.photos(options)
-        for name in ("steps", "batch", "patch", "checkpoint_every", "validate_every"):
+        for name in ("steps", "batch", "patch", "checkpoint_every", "validate_every", "width", "middle_blocks"):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
+        if len(options["enc_blocks"]) != len(options["dec_blocks"]):
+            raise CommandError("--enc-blocks and --dec-blocks need one count per level.")
         if options["gan_steps"] < 0:
             raise CommandError("--gan-steps must be 0 or more.")
         vgg_weights = Path(options["vgg_weights"]) if options["vgg_weights"] else None
@@ -97,4 +120,8 @@ class Command(BaseCommand):
             validate_every=options["validate_every"],
             vgg_weights=vgg_weights,
             init=init,
+            width=options["width"],
+            enc_blocks=options["enc_blocks"],
+            middle_blocks=options["middle_blocks"],
+            dec_blocks=options["dec_blocks"],
         )
