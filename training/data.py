@@ -40,12 +40,14 @@ def split_holdout(photos: list[Path], n_holdout: int = 4, seed: int = 0) -> tupl
     return [p for p in photos if p not in holdout], [p for p in photos if p in holdout]
 
 
-def _load(path: Path) -> Image.Image:
+def load_photo(path: Path) -> Image.Image:
     with Image.open(path) as image:
         return ImageOps.exif_transpose(image).convert("RGB")
 
 
-def _resized(image: Image.Image, long_side: int) -> np.ndarray:
+def resize_long_side(image: Image.Image, long_side: int) -> np.ndarray:
+    """The photo as an array, shrunk to `long_side` pixels on its long side; never enlarged,
+    as upscaling would make blur of its own."""
     scale = long_side / max(image.size)
     if scale >= 1:
         return np.asarray(image)
@@ -65,8 +67,8 @@ class PhotoBank:
             raise ValueError("No photos to train on.")
         self.images = []
         for path in self.paths:
-            photo = _load(path)
-            self.images += [_resized(photo, side) for side in SCALES]
+            photo = load_photo(path)
+            self.images += [resize_long_side(photo, side) for side in SCALES]
 
     @property
     def names(self) -> list[str]:
@@ -159,7 +161,7 @@ def holdout_images(bank: PhotoBank, per_photo: int = 3, long_side: int = 1280) -
     `per_photo` times with fixed seeds. Yields (name, blurred, sharp)."""
     margin = DEFAULT.max_kernel // 2
     for photo_index, path in enumerate(bank.paths):
-        sharp_full = _resized(_load(path), long_side + 2 * margin)
+        sharp_full = resize_long_side(load_photo(path), long_side + 2 * margin)
         for k in range(per_photo):
             rng = np.random.default_rng([HOLDOUT_SEED, photo_index, k])
             blurred = degrade(sharp_full, rng, margin=margin)

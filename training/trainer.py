@@ -44,6 +44,7 @@ from PIL import Image
 from inference import metrics, nets
 from training.critic import build_critic
 from training.data import PhotoBank, list_photos, split_holdout, training_dataset, validation_pairs
+from training.degrade import SYNTHESES
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ class TrainConfig:
     gan_steps: int = 0  # stage 2 (adversarial fine-tuning); 0 = off
     batch: int = 8
     patch: int = 128
+    # The blur synthesis of the training pairs (training.degrade.SYNTHESES). Validation always
+    # uses the default one: it is the project's fixed validation set.
+    synthesis: str = "default"
     # AdamW with a cosine decay from lr to min_lr over `steps`, after an optional linear
     # warm-up. NAFNet needs no warm-up: its blocks start as the identity.
     lr: float = 1e-3
@@ -232,11 +236,14 @@ def photo_data(config: TrainConfig) -> TrainingData:
     # The split's own default seed, not the run's: every run, whatever its seed, holds out
     # the same photos, which the held-out benchmark is made from.
     training, holdout = split_holdout(photos, config.n_holdout)
+    settings = SYNTHESES[config.synthesis]
     bank = PhotoBank(training)
     validation = validation_pairs(PhotoBank(holdout), patch=config.validation_patch, count=config.validation_count)
 
     def batches(start_step: int) -> tf.data.Dataset:
-        return training_dataset(bank, patch=config.patch, batch=config.batch, seed=config.seed, start_step=start_step)
+        return training_dataset(
+            bank, patch=config.patch, batch=config.batch, seed=config.seed, start_step=start_step, settings=settings
+        )
 
     return TrainingData(batches, validation, bank.names, [p.name for p in holdout])
 

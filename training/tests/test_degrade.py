@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from training.degrade import (
+    CLEAN_MOTION,
     DEFAULT,
     DegradeSettings,
     add_sensor_noise,
@@ -268,6 +269,22 @@ def test_every_family_runs_with_and_without_enough_margin():
         for margin in (0, 20):
             out = degrade(sharp, np.random.default_rng(1), settings, margin=margin)
             assert out.shape == (100 - 2 * margin, 100 - 2 * margin, 3)
+
+
+def test_clean_motion_pairs_carry_a_fraction_of_the_default_noise():
+    # A flat patch: blur cannot change it, so what varies is noise (and JPEG's rounding).
+    flat = np.full((64, 64, 3), 118, np.uint8)
+
+    def mean_noise(settings: DegradeSettings) -> float:
+        outputs = [degrade(flat, np.random.default_rng(seed), settings, margin=8) for seed in range(40)]
+        return float(np.mean([out.astype(np.float64).std() for out in outputs]))
+
+    assert mean_noise(CLEAN_MOTION) < 0.5 * mean_noise(DEFAULT)
+
+
+def test_clean_motion_pairs_are_motion_blurred_or_sharp_never_defocused():
+    assert CLEAN_MOTION.family_weights["defocus"] == 0
+    assert CLEAN_MOTION.motion_length == DEFAULT.motion_length
 
 
 def test_settings_are_validated():

@@ -15,6 +15,8 @@ from inference import metrics
 from inference.registry import load_generator
 from training import trainer
 from training.critic import build_critic
+from training.data import PhotoBank, make_pair, validation_pairs
+from training.degrade import CLEAN_MOTION
 from training.trainer import TrainConfig, TrainingData, WassersteinGAN, train
 
 BATCH = 2
@@ -216,6 +218,22 @@ def photo_folder(folder: Path, count: int) -> Path:
     return folder
 
 
+def test_training_pairs_come_from_the_runs_synthesis_and_validation_from_the_default(tmp_path):
+    config = tiny_config(
+        tmp_path / "run", photos=photo_folder(tmp_path / "photos", 3), n_holdout=1, synthesis="clean-motion"
+    )
+    data = trainer.photo_data(config)
+    blurred, sharp = next(data.batches(0).as_numpy_iterator())
+
+    bank = PhotoBank([tmp_path / "photos" / name for name in data.photos])
+    expected = [make_pair(bank, config.seed, index, PATCH, CLEAN_MOTION) for index in range(BATCH)]
+    assert np.array_equal(np.rint(blurred * 255), np.stack([b for b, _ in expected]))
+    assert np.array_equal(np.rint(sharp * 255), np.stack([s for _, s in expected]))
+    holdout = PhotoBank([tmp_path / "photos" / name for name in data.holdout])
+    default_validation = validation_pairs(holdout, patch=config.validation_patch, count=config.validation_count)
+    assert all(np.array_equal(a, b) for a, b in zip(data.validation, default_validation))
+
+
 def test_adversarial_steps_on_photos_change_the_generator(tmp_path):
     config = tiny_config(
         tmp_path / "run",
@@ -296,6 +314,7 @@ def test_train_command_builds_the_config_and_reports_progress(tmp_path, monkeypa
         seed=7,
         gan_steps=3,
         resume=True,
+        synthesis="clean-motion",
         width=24,
         middle_blocks=3,
     )
@@ -311,6 +330,7 @@ def test_train_command_builds_the_config_and_reports_progress(tmp_path, monkeypa
         64,
         7,
     )
+    assert config.synthesis == "clean-motion"
     assert (config.width, config.enc_blocks, config.middle_blocks, config.dec_blocks) == (24, (1, 1, 1, 2), 3, (2, 1, 1, 1))
     output = capsys.readouterr()
     assert "psnr 22.0000, ssim 0.7000" in output.out

@@ -6,6 +6,7 @@ from tqdm import tqdm
 
 from inference import nets
 from training.datasets import DatasetUnusable, training_photos
+from training.degrade import SYNTHESES
 from training.trainer import TrainConfig, read_state, train
 
 
@@ -38,6 +39,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=defaults.batch)
         parser.add_argument("--patch", type=int, default=defaults.patch, help="training patch size in pixels")
         parser.add_argument("--lr", type=float, default=defaults.lr)
+        parser.add_argument(
+            "--synthesis", choices=list(SYNTHESES), default=defaults.synthesis, help="the blur synthesis of training pairs"
+        )
         size = parser.add_argument_group("NAFNet size (ignored by --arch deblurgan)")
         size.add_argument("--width", type=int, default=defaults.width, help="channels at full resolution")
         size.add_argument(
@@ -115,6 +119,7 @@ class Command(BaseCommand):
             batch=options["batch"],
             patch=options["patch"],
             lr=options["lr"],
+            synthesis=options["synthesis"],
             seed=options["seed"],
             checkpoint_every=options["checkpoint_every"],
             validate_every=options["validate_every"],
