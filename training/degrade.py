@@ -60,6 +60,12 @@ class DegradeSettings:
     jpeg_prob, jpeg_quality: chance of a JPEG re-encode and its quality range (inclusive).
     highlight_prob, highlight_boost, highlight_threshold: chance of boosting highlights, the
         over-range factor at white, and the linear level from which the boost ramps up.
+    clean_prob: chance that a pair gets neither noise nor JPEG, as the frames of a camera that
+        averages video frames (GoPro's blur) or a phone's denoised output.
+    parallax_prob: in the ``varying`` family, chance that the background moves along the
+        object's direction by another length (a moving camera: near and far things blur the
+        same way, by different amounts), instead of being still or shaken.
+    parallax_ratio: the background's path length over the object's, drawn uniformly.
     """
 
     family_weights: dict[str, float] = field(default_factory=_default_family_weights)
@@ -76,6 +82,9 @@ class DegradeSettings:
     highlight_prob: float = 0.5
     highlight_boost: tuple[float, float] = (1.0, 3.0)
     highlight_threshold: float = 0.9
+    clean_prob: float = 0.0
+    parallax_prob: float = 0.0
+    parallax_ratio: tuple[float, float] = (0.25, 1.5)
 
     def __post_init__(self) -> None:
         if self.max_kernel < 3 or self.max_kernel % 2 == 0:
@@ -86,6 +95,8 @@ class DegradeSettings:
         weights = list(self.family_weights.values())
         if min(weights, default=0.0) < 0 or sum(weights) <= 0:
             raise ValueError("family_weights must be non-negative with a positive sum")
+        if not (0 <= self.clean_prob <= 1 and 0 <= self.parallax_prob <= 1 and 0 < self.parallax_ratio[0]):
+            raise ValueError("clean_prob and parallax_prob must lie in [0, 1], parallax_ratio above 0")
         # Every PSF must fit its support: a path of length L needs L + 2 px (see below).
         longest = max(self.motion_length[1], self.object_length[1])
         if longest > self.max_kernel - 2 or self.defocus_radius[1] > self.max_kernel // 2 - 0.5:
@@ -111,8 +122,19 @@ CLEAN_MOTION = DegradeSettings(
     jpeg_quality=(80, 95),
 )
 
+# Real motion blur and real sensor noise in one model: half the pairs are clean, as GoPro's
+# averaged frames are (a model trained on noisy inputs alone smooths them: -0.66 dB on
+# gopro-real 000110), the other half keep the default noise and JPEG, which phone photos need
+# (the held-out set). Moving objects carry more weight, and their background often moves
+# along with them by another length, as depth makes it under a moving camera.
+REAL_MOTION = DegradeSettings(
+    family_weights={"trajectory": 0.2, "linear": 0.35, "defocus": 0.05, "varying": 0.35, "none": 0.05},
+    clean_prob=0.5,
+    parallax_prob=0.6,
+)
+
 # Named so that a run's config (JSON) can say which one it trained on.
-SYNTHESES = {"default": DEFAULT, "clean-motion": CLEAN_MOTION}
+SYNTHESES = {"default": DEFAULT, "clean-motion": CLEAN_MOTION, "real-motion": REAL_MOTION}
 
 
 def srgb_to_linear(x: np.ndarray) -> np.ndarray:
@@ -349,19 +371,37 @@ def _random_ellipse_mask(rng: np.random.Generator, height: int, width: int, marg
     return np.clip(0.5 + (1 - radius) * (a + b) / (2 * rim), 0, 1)
 
 
+def parallax_kernel(rng: np.random.Generator, length: float, angle_deg: float, settings: DegradeSettings) -> np.ndarray:
+    """The background's PSF behind an object moving ``length`` px at ``angle_deg`` under a
+    moving camera: straight, within 10 degrees of the object's direction, and
+    ``settings.parallax_ratio`` times as long (at most ``settings.max_kernel`` - 2 px)."""
+    background_length = min(length * rng.uniform(*settings.parallax_ratio), settings.max_kernel - 2)
+    background_angle = angle_deg + rng.uniform(-10, 10)
+    support = _odd_support(background_length + 2, settings.max_kernel)
+    return _trim(linear_motion_kernel(background_length, background_angle, support))
+
+
 def spatially_varying_blur(
     image: np.ndarray, rng: np.random.Generator, settings: DegradeSettings = DEFAULT, *, margin: int = 0
 ) -> np.ndarray:
-    """A moving object over a still or shaken background (``layered_blur``): the object moves
-    in a straight line (short exposures of a moving object are close to straight), the
-    background is still half the time (a camera on a tripod or a stabilised GoPro) and
-    shaken otherwise. Returns the interior (H - 2 margin, W - 2 margin, C)."""
+    """A moving object over a background (``layered_blur``): the object moves in a straight
+    line (short exposures of a moving object are close to straight). With chance
+    ``settings.parallax_prob`` the background moves within 10 degrees of the object's direction
+    by ``settings.parallax_ratio`` times its length (parallax); otherwise it is still half the
+    time (a camera on a tripod or a stabilised GoPro) and shaken the other half. Returns the
+    interior (H - 2 margin, W - 2 margin, C)."""
     mask = _random_ellipse_mask(rng, image.shape[0], image.shape[1], margin)
     length = rng.uniform(*settings.object_length)
     size = _odd_support(length + 2, settings.max_kernel)
-    object_kernel = _trim(linear_motion_kernel(length, rng.uniform(0, 180), size))
-    background = "none" if rng.uniform() < 0.5 else "trajectory"
-    return layered_blur(image, mask, object_kernel, random_kernel(rng, settings, background), margin)
+    angle = rng.uniform(0, 180)
+    object_kernel = _trim(linear_motion_kernel(length, angle, size))
+    # Drawn only where parallax is on, so that the other settings' streams stay as they were.
+    if settings.parallax_prob and rng.uniform() < settings.parallax_prob:
+        background_kernel = parallax_kernel(rng, length, angle, settings)
+    else:
+        background = "none" if rng.uniform() < 0.5 else "trajectory"
+        background_kernel = random_kernel(rng, settings, background)
+    return layered_blur(image, mask, object_kernel, background_kernel, margin)
 
 
 def boost_highlights(image: np.ndarray, boost: float, threshold: float) -> np.ndarray:
@@ -404,7 +444,9 @@ def degrade(
     ``sharp[margin:H - margin, margin:W - margin]``.
 
     Every random parameter is drawn whether or not it is used, in a fixed order, so two
-    settings that differ only in a probability give the same blur for the same seed.
+    settings that differ only in a probability give the same blur for the same seed. The
+    exceptions are ``clean_prob`` and ``parallax_prob``, drawn only where they are above 0, so
+    that settings without them kept the streams (and the held-out set) they had.
     """
     if sharp.dtype != np.uint8 or sharp.ndim != 3 or sharp.shape[2] != 3:
         raise ValueError(f"sharp must be uint8 (H, W, 3), got {sharp.dtype} {sharp.shape}")
@@ -418,6 +460,10 @@ def degrade(
     shot_gain = rng.uniform(*settings.noise_shot)
     jpeg = rng.uniform() < settings.jpeg_prob
     quality = int(rng.integers(settings.jpeg_quality[0], settings.jpeg_quality[1], endpoint=True))
+    # Drawn only where clean pairs are on, so that the other settings' streams stay as they were.
+    if settings.clean_prob and rng.uniform() < settings.clean_prob:
+        read_std = shot_gain = 0.0
+        jpeg = False
 
     linear = _SRGB8_TO_LINEAR[sharp]
     if highlight:

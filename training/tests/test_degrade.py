@@ -5,6 +5,7 @@ import pytest
 
 from training.degrade import (
     CLEAN_MOTION,
+    REAL_MOTION,
     DEFAULT,
     DegradeSettings,
     add_sensor_noise,
@@ -16,6 +17,7 @@ from training.degrade import (
     layered_blur,
     linear_motion_kernel,
     linear_to_srgb,
+    parallax_kernel,
     random_kernel,
     spatially_varying_blur,
     srgb_to_linear,
@@ -296,3 +298,75 @@ def test_settings_are_validated():
         DegradeSettings(max_kernel=21)  # the default motion lengths need 41
     with pytest.raises(ValueError):
         degrade(np.zeros((10, 10, 3), np.uint8), np.random.default_rng(0), margin=5)
+
+
+def segment_of(kernel: np.ndarray) -> tuple[float, float]:
+    """(length, angle in degrees counter-clockwise on screen) of a straight PSF, from its
+    second moments: a uniform segment of length L has variance L^2 / 12 along itself."""
+    rows, cols = np.indices(kernel.shape, dtype=np.float64)
+    y0, x0 = centre_of_mass(kernel)
+    x, y = cols - x0, -(rows - y0)  # y up, so that angles read counter-clockwise
+    covariance = np.array(
+        [[(kernel * x * x).sum(), (kernel * x * y).sum()], [(kernel * x * y).sum(), (kernel * y * y).sum()]]
+    )
+    values, vectors = np.linalg.eigh(covariance)
+    major = vectors[:, 1]
+    return float(np.sqrt(12 * values[1])), float(np.degrees(np.arctan2(major[1], major[0])) % 180)
+
+
+def test_segment_of_reads_a_linear_kernel():
+    length, angle = segment_of(linear_motion_kernel(30.0, 40.0, 33))
+    assert length == pytest.approx(30.0, abs=1.0) and angle == pytest.approx(40.0, abs=1.0)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_parallax_background_moves_along_the_object_by_another_length(seed):
+    settings = DegradeSettings(parallax_ratio=(0.5, 1.5))
+    kernel = parallax_kernel(np.random.default_rng(seed), 30.0, 60.0, settings)
+    assert kernel.sum() == pytest.approx(1.0, abs=1e-5)
+    length, angle = segment_of(kernel)
+    assert 0.5 * 30 - 1.0 <= length <= 1.5 * 30 + 1.0
+    assert abs(angle - 60.0) <= 10.5
+
+
+def test_parallax_background_never_outgrows_the_kernel_support():
+    settings = DegradeSettings(parallax_ratio=(3.0, 4.0))
+    kernel = parallax_kernel(np.random.default_rng(0), 50.0, 0.0, settings)
+    assert kernel.shape[0] <= settings.max_kernel
+    assert segment_of(kernel)[0] == pytest.approx(settings.max_kernel - 2, abs=1.0)
+
+
+def test_spatially_varying_blur_with_parallax_blurs_the_background_too():
+    # An image whose left half is white and right half black, with the object kept off the
+    # middle rows: a still background would keep the vertical edge sharp there.
+    image = np.zeros((168, 168, 3), np.float32)
+    image[:, :84] = 1.0
+    always = DegradeSettings(parallax_prob=1.0, parallax_ratio=(1.0, 1.0), object_length=(30.0, 30.0))
+    out = spatially_varying_blur(image, np.random.default_rng(5), always, margin=20)
+    ramp = out[:, 40:90, 0]
+    # Every row crosses the edge in a ramp, never a step: nothing is still.
+    assert np.all(np.abs(np.diff(ramp, axis=1)).max(axis=1) < 0.5)
+
+
+def test_clean_pairs_get_no_noise_and_no_jpeg():
+    flat = np.full((64, 64, 3), 118, np.uint8)
+    noisy = DegradeSettings(family_weights={"none": 1.0}, noise_read=(0.01, 0.02), jpeg_prob=1.0)
+    clean = DegradeSettings(family_weights={"none": 1.0}, noise_read=(0.01, 0.02), jpeg_prob=1.0, clean_prob=1.0)
+    for seed in range(5):
+        assert degrade(flat, np.random.default_rng(seed), noisy, margin=8).std() > 0
+        np.testing.assert_array_equal(degrade(flat, np.random.default_rng(seed), clean, margin=8), flat[8:-8, 8:-8])
+
+
+def test_real_motion_pairs_are_half_clean_and_half_noisy():
+    flat = np.full((64, 64, 3), 118, np.uint8)
+    outputs = [degrade(flat, np.random.default_rng(seed), REAL_MOTION, margin=8) for seed in range(200)]
+    clean = sum(np.array_equal(out, flat[8:-8, 8:-8]) for out in outputs)
+    # Noise can leave a flat patch unchanged only when its draws are tiny: most noisy ones change.
+    assert 70 <= clean <= 130
+    assert REAL_MOTION.parallax_prob > 0 and REAL_MOTION.family_weights["varying"] > DEFAULT.family_weights["varying"]
+
+
+@pytest.mark.parametrize("changes", [{"clean_prob": 1.5}, {"parallax_prob": -0.1}, {"parallax_ratio": (0.0, 1.0)}])
+def test_probabilities_and_ratios_are_validated(changes):
+    with pytest.raises(ValueError):
+        DegradeSettings(**changes)
