@@ -348,25 +348,46 @@ def test_spatially_varying_blur_with_parallax_blurs_the_background_too():
     assert np.all(np.abs(np.diff(ramp, axis=1)).max(axis=1) < 0.5)
 
 
-def test_clean_pairs_get_no_noise_and_no_jpeg():
+def test_video_pairs_get_no_noise_and_no_jpeg():
     flat = np.full((64, 64, 3), 118, np.uint8)
     noisy = DegradeSettings(family_weights={"none": 1.0}, noise_read=(0.01, 0.02), jpeg_prob=1.0)
-    clean = DegradeSettings(family_weights={"none": 1.0}, noise_read=(0.01, 0.02), jpeg_prob=1.0, clean_prob=1.0)
+    video = DegradeSettings(family_weights={"none": 1.0}, noise_read=(0.01, 0.02), jpeg_prob=1.0, video_prob=1.0)
     for seed in range(5):
         assert degrade(flat, np.random.default_rng(seed), noisy, margin=8).std() > 0
-        np.testing.assert_array_equal(degrade(flat, np.random.default_rng(seed), clean, margin=8), flat[8:-8, 8:-8])
+        np.testing.assert_array_equal(degrade(flat, np.random.default_rng(seed), video, margin=8), flat[8:-8, 8:-8])
 
 
-def test_real_motion_pairs_are_half_clean_and_half_noisy():
+def test_video_pairs_are_blurred_on_encoded_values_and_camera_pairs_in_light():
+    # Black and white halves blurred across the edge: halfway along the ramp an average of
+    # encoded values is mid-grey (128), an average of light is half the light (188 encoded).
+    edge = np.zeros((80, 80, 3), np.uint8)
+    edge[:, 40:] = 255
+    # Drawing the video coin too (and never winning it), the camera pair gets the same kernel.
+    camera = quiet("linear", motion_length=(20.0, 20.0), video_prob=1e-12)
+    video = quiet("linear", motion_length=(20.0, 20.0), video_prob=1.0)
+
+    assert np.isclose(linear_to_srgb(np.float32(0.5)) * 255, 188, atol=1)
+    camera_out = degrade(edge, np.random.default_rng(1), camera, margin=11).astype(np.float64)
+    video_out = degrade(edge, np.random.default_rng(1), video, margin=11).astype(np.float64)
+    # The encoded average is darker than the light average all along the ramp, and equal away
+    # from it.
+    ramp = (camera_out > 2) & (camera_out < 253)
+    assert ramp.any()
+    assert np.all(video_out[ramp] <= camera_out[ramp] + 1)
+    assert (camera_out[ramp] - video_out[ramp]).max() > 40
+    np.testing.assert_array_equal(video_out[~ramp & (camera_out <= 2)], 0)
+
+
+def test_real_motion_pairs_are_half_video_and_half_camera():
     flat = np.full((64, 64, 3), 118, np.uint8)
     outputs = [degrade(flat, np.random.default_rng(seed), REAL_MOTION, margin=8) for seed in range(200)]
-    clean = sum(np.array_equal(out, flat[8:-8, 8:-8]) for out in outputs)
-    # Noise can leave a flat patch unchanged only when its draws are tiny: most noisy ones change.
-    assert 70 <= clean <= 130
+    unchanged = sum(np.array_equal(out, flat[8:-8, 8:-8]) for out in outputs)
+    # A camera pair changes a flat patch unless its noise draws are tiny: most do.
+    assert 70 <= unchanged <= 130
     assert REAL_MOTION.parallax_prob > 0 and REAL_MOTION.family_weights["varying"] > DEFAULT.family_weights["varying"]
 
 
-@pytest.mark.parametrize("changes", [{"clean_prob": 1.5}, {"parallax_prob": -0.1}, {"parallax_ratio": (0.0, 1.0)}])
+@pytest.mark.parametrize("changes", [{"video_prob": 1.5}, {"parallax_prob": -0.1}, {"parallax_ratio": (0.0, 1.0)}])
 def test_probabilities_and_ratios_are_validated(changes):
     with pytest.raises(ValueError):
         DegradeSettings(**changes)
