@@ -3,12 +3,13 @@
 The benchmarks mix blur with noise and compression; this sweep takes them apart. Each
 held-out photo (training.data.split_holdout: never trained on) is resized to a 1280 px long
 side, cropped to a centre window and blurred in linear light by one family at one path
-length, with no noise, no JPEG and no highlight boost. It prints the input's and the model's
-mean PSNR per family and length, and the gain. A model that smooths instead of deblurring
-shows up as a negative gain on light blur.
+length, with no noise, no JPEG and no highlight boost (--video: on the encoded values, as
+GoPro's averaged video frames were blurred; see DegradeSettings.video_prob). It prints the
+input's and the model's mean PSNR per family and length, and the gain. A model that smooths
+instead of deblurring shows up as a negative gain on light blur.
 
 Run from the repository root:
-    .venv/bin/python bench/blur_sweep.py --photos photos --model inference/weights/default.keras
+    .venv/bin/python bench/blur_sweep.py --photos photos --model inference/weights/default.keras [--video]
 """
 
 import argparse
@@ -28,10 +29,11 @@ WINDOW = 480
 SEED = 7
 
 
-def clean(family: str, length: float) -> DegradeSettings:
+def clean(family: str, length: float, video: bool) -> DegradeSettings:
     return DegradeSettings(
         family_weights={family: 1.0},
         motion_length=(length, length),
+        video_prob=1.0 if video else 0.0,
         noise_read=(0.0, 0.0),
         noise_shot=(0.0, 0.0),
         jpeg_prob=0.0,
@@ -48,6 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--photos", required=True, help="the training photos folder (its held-out photos are used)")
     parser.add_argument("--model", help="a trained NAFNet .keras file (default: random weights)")
+    parser.add_argument("--video", action="store_true", help="blur on encoded values, as GoPro's frames were made")
     args = parser.parse_args()
 
     model = nafnet(args.model)
@@ -60,7 +63,7 @@ def main() -> None:
         for length in LENGTHS:
             inputs, outputs = [], []
             for index, window in enumerate(windows):
-                blurred = degrade(window, np.random.default_rng([SEED, index]), clean(family, length), margin=margin)
+                blurred = degrade(window, np.random.default_rng([SEED, index]), clean(family, length, args.video), margin=margin)
                 sharp = window[margin:-margin, margin:-margin]
                 inputs.append(psnr(blurred, sharp))
                 outputs.append(psnr(deblur(model, blurred), sharp))
