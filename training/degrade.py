@@ -67,8 +67,8 @@ class DegradeSettings:
         with no highlight boost (encoded values stop at white), no sensor noise and no JPEG
         (averaging frames averages their noise away). Measured on gopro-real: a box blur of
         the encoded sharp frame fits every blurred frame checked better than the same blur in
-        linear light, which also brightens them by about one level where the real ones are
-        not brighter.
+        linear light, which also brightens them by one to three levels where the real ones
+        are not brighter (bench/blur_space.py).
     parallax_prob: in the ``varying`` family, chance that the background moves along the
         object's direction by another length (a moving camera: near and far things blur the
         same way, by different amounts), instead of being still or shaken.
