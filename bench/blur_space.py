@@ -27,17 +27,13 @@ LENGTHS = range(5, 50, 2)
 BORDER = (slice(40, -40), slice(80, -80))
 
 
-def box_blur(sharp: np.ndarray, length: int, axis: int, light: bool) -> np.ndarray:
-    if light:
-        return linear_to_srgb(uniform_filter1d(srgb_to_linear(sharp), length, axis=axis, mode="reflect"))
-    return uniform_filter1d(sharp, length, axis=axis, mode="reflect")
-
-
 def best_fit(blurred: np.ndarray, sharp: np.ndarray, axis: int, light: bool) -> tuple[float, int, float]:
     """(PSNR in dB, length, brightness added in levels) of the best-fitting box blur."""
+    source = srgb_to_linear(sharp) if light else sharp
     fits = []
     for length in LENGTHS:
-        error = (box_blur(sharp, length, axis, light) - blurred)[BORDER]
+        fit = uniform_filter1d(source, length, axis=axis, mode="reflect")
+        error = ((linear_to_srgb(fit) if light else fit) - blurred)[BORDER]
         fits.append((-10 * np.log10(np.mean(error**2)), length, float(error.mean() * 255)))
     return max(fits)
 

@@ -63,7 +63,8 @@ def main() -> None:
         for length in LENGTHS:
             inputs, outputs = [], []
             for index, window in enumerate(windows):
-                blurred = degrade(window, np.random.default_rng([SEED, index]), clean(family, length, args.video), margin=margin)
+                settings = clean(family, length, args.video)
+                blurred = degrade(window, np.random.default_rng([SEED, index]), settings, margin=margin)
                 sharp = window[margin:-margin, margin:-margin]
                 inputs.append(psnr(blurred, sharp))
                 outputs.append(psnr(deblur(model, blurred), sharp))

@@ -5,8 +5,8 @@ import pytest
 
 from training.degrade import (
     CLEAN_MOTION,
-    REAL_MOTION,
     DEFAULT,
+    REAL_MOTION,
     DegradeSettings,
     add_sensor_noise,
     blur,
@@ -337,8 +337,8 @@ def test_parallax_background_never_outgrows_the_kernel_support():
 
 
 def test_spatially_varying_blur_with_parallax_blurs_the_background_too():
-    # An image whose left half is white and right half black, with the object kept off the
-    # middle rows: a still background would keep the vertical edge sharp there.
+    # An image whose left half is white and right half black. A still background would keep
+    # the vertical edge a step in the rows that the object does not cover.
     image = np.zeros((168, 168, 3), np.float32)
     image[:, :84] = 1.0
     always = DegradeSettings(parallax_prob=1.0, parallax_ratio=(1.0, 1.0), object_length=(30.0, 30.0))
