@@ -22,6 +22,8 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py ensure_default_model
+	@# Offline this says what it needs in one line, and the site starts with the models it has.
+	-$(PY) manage.py install_pretrained srn-gopro
 	@echo "Deblur: http://127.0.0.1:8000  (Ctrl-C stops web and worker)"
 	DEBUG=true $(VENV)/bin/honcho start
 

@@ -94,11 +94,33 @@ def tiny_model_file(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def tiny_gan_file(tmp_path_factory):
+    """A second small generator, a DeblurGAN, for tests that tell two models apart."""
+    from inference.nets import build_deblurgan
+
+    path = tmp_path_factory.mktemp("model") / "tiny-gan.keras"
+    build_deblurgan(filters=4, n_blocks=1).save(path)
+    return path
+
+
 @pytest.fixture
 def active_model(db, media_storage, tiny_model_file):
+    """The tiny model, serving both choices."""
     from inference.registry import register_model
 
-    return register_model(tiny_model_file, name="tiny-test", activate=True)
+    return register_model(tiny_model_file, name="tiny-test", serve=["best", "fast"])
+
+
+@pytest.fixture
+def two_models(db, media_storage, tiny_model_file, tiny_gan_file) -> dict:
+    """A model per choice: "best" served by the tiny NAFNet, "fast" by the tiny DeblurGAN."""
+    from inference.registry import register_model
+
+    return {
+        "best": register_model(tiny_model_file, name="tiny-best", serve=["best"], notes="The tiny NAFNet. For tests."),
+        "fast": register_model(tiny_gan_file, name="tiny-fast", serve=["fast"], notes="The tiny DeblurGAN. For tests."),
+    }
 
 
 def free_port() -> int:

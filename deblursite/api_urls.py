@@ -17,6 +17,7 @@ urlpatterns = [
     path("auth/tokens/", accounts_api.DeviceListView.as_view(), name="devices"),
     path("auth/tokens/<uuid:pk>/", accounts_api.DeviceView.as_view(), name="device"),
     path("me/", accounts_api.MeView.as_view(), name="me"),
+    path("models/", gallery_api.ModelChoicesView.as_view(), name="models"),
     path("models/active/", gallery_api.ActiveModelView.as_view(), name="active-model"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[]), name="docs"),

@@ -242,9 +242,13 @@ UNSPLASH_BACKOFF_SECONDS = env.float("UNSPLASH_BACKOFF_SECONDS", default=1.0)
 UNSPLASH_TIMEOUT_SECONDS = env.float("UNSPLASH_TIMEOUT_SECONDS", default=30.0)
 
 # Inference
-INFERENCE_TILE = env.int("INFERENCE_TILE", default=512)
-INFERENCE_OVERLAP = env.int("INFERENCE_OVERLAP", default=32)
+# Unset: what suits each architecture (inference.engine.TILING).
+INFERENCE_TILE = env.int("INFERENCE_TILE", default=None)
+INFERENCE_OVERLAP = env.int("INFERENCE_OVERLAP", default=None)
 MODEL_CACHE_DIR = Path(env.str("MODEL_CACHE_DIR", default=str(VAR_DIR / "model-cache")))
+# Registry packages that carry published weights (inference/pretrained.py), kept outside the
+# checkout so that a fresh clone on the same machine reuses them.
+PRETRAINED_CACHE_DIR = Path(env.str("PRETRAINED_CACHE_DIR", default=str(Path.home() / ".cache" / "deblur" / "pretrained")))
 
 # REST API for mobile clients (/api/v1/): per-device expiring tokens (knox), or the
 # site's session for a signed-in browser.

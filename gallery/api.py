@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, mixins, permissions, serializers, status, viewsets
+from rest_framework import generics, mixins, permissions, serializers, status, views, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
@@ -20,12 +20,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
 from deblursite.api_errors import RETRY_AFTER, Conflict, FieldRejected, Unavailable, errors
-from inference.models import ModelVersion
+from inference.models import ModelVersion, ServingChoice
 
 from . import jobs
 from .media import file_response
 from .models import Photo, Restoration
-from .serializers import ModelVersionSerializer, PhotoSerializer, PhotoUploadSerializer
+from .serializers import ModelVersionSerializer, PhotoSerializer, PhotoUploadSerializer, ServingChoiceSerializer
 from .uploads import StorageUnavailable, UploadRejected, accept_photo, delete_photo
 
 # Upload rejections whose status says more than 400 does.
@@ -131,6 +131,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
                 original_name=image.name or "photo",
                 reference=upload.validated_data.get("reference"),
                 strength=upload.validated_data["strength"],
+                choice=upload.validated_data["model"],
             )
         except UploadRejected as exc:
             raise FieldRejected(exc.field, exc.message, REJECTION_STATUS.get(exc.code, 400), exc.code) from exc
@@ -178,15 +179,39 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         return file_response(getattr(job, field), download_name=PurePath(photo.original_name).stem + suffix)
 
 
+class ModelChoicesView(views.APIView):
+    """The model choices an upload can make, each with the model serving it: what it is,
+    its benchmark figures, licence and speed on this site's workers."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        summary="The model choices and the models serving them",
+        responses={200: ServingChoiceSerializer(many=True)},
+        auth=[],
+    )
+    def get(self, request: Request) -> Response:
+        choices = [
+            {"key": key, "label": ServingChoice.Key(key).label, "model": version}
+            for key, version in ServingChoice.models_by_key().items()
+        ]
+        return Response(ServingChoiceSerializer(choices, many=True).data)
+
+
 class ActiveModelView(generics.GenericAPIView):
-    """The model that deblurs new uploads, with its benchmark figures."""
+    """The model serving "Best quality", the default of uploads. Kept for older clients:
+    /api/v1/models/ lists every choice."""
 
     serializer_class = ModelVersionSerializer
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses={200: ModelVersionSerializer, **errors(404)}, auth=[])
+    @extend_schema(
+        summary="The model serving Best quality (kept for older clients)",
+        responses={200: ModelVersionSerializer, **errors(404)},
+        auth=[],
+    )
     def get(self, request: Request) -> Response:
-        model = ModelVersion.active()
+        model = ModelVersion.serving(ServingChoice.Key.BEST)
         if model is None:
             return Response({"detail": "No model is installed yet."}, status=status.HTTP_404_NOT_FOUND)
         return Response(self.get_serializer(model).data)

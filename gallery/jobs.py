@@ -13,12 +13,13 @@ import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 from PIL import Image
 
-from inference import metrics
+from inference import metrics, speed
 from inference.images import encode_jpeg, encode_png, encode_webp, make_thumbnail, merge_like, split_alpha
+from inference.models import ModelVersion
 
 from .models import Restoration
 
@@ -127,10 +128,11 @@ def process(job: Restoration) -> None:
     from inference import engine
 
     try:
-        version = engine.active_version()
+        version = engine.serving_version(job.choice)
         model = engine.load_version(version)
         original = _read_image(job.photo.original)
         rgb, alpha = split_alpha(original)
+        started = time.monotonic()
         output = engine.deblur(
             model,
             rgb,
@@ -139,6 +141,7 @@ def process(job: Restoration) -> None:
             strength=job.strength,
             progress=_ProgressWriter(job),
         )
+        inference_seconds = time.monotonic() - started
         figures = _metrics(job, rgb, output)
         files = _results(job, original, alpha, output)
         for field, (name, content) in files.items():
@@ -160,13 +163,23 @@ def process(job: Restoration) -> None:
     fields = {field: getattr(job, field).name for field in files}
     fields |= {key: _finite(value) for key, value in figures.items()}
     now = timezone.now()
+    # The model's row as a subquery: NULL rather than a broken reference if it was deleted
+    # while the job ran. Its name stays either way.
+    model_version = Subquery(ModelVersion.objects.filter(pk=version.pk).values("pk"))
     updated = Restoration.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-        status=Status.SUCCEEDED, progress=1.0, model_version=version, finished_at=now, heartbeat_at=now, **fields
+        status=Status.SUCCEEDED,
+        progress=1.0,
+        model_version=model_version,
+        model_name=version.name,
+        finished_at=now,
+        heartbeat_at=now,
+        **fields,
     )
     if not updated:
         # Deleted meanwhile: take the result files with it.
         for name, _ in files.values():
             job.result.storage.delete(name)
+    speed.record(version, speed.worker_kind(), inference_seconds, job.photo.megapixels)
 
 
 def _fail(job: Restoration, reason: str) -> None:

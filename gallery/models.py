@@ -2,10 +2,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
-from inference.models import ModelVersion
+from inference import speed
+from inference.models import ModelVersion, ServingChoice
 
 
 class Photo(models.Model):
@@ -63,7 +64,10 @@ class Restoration(models.Model):
     error = models.TextField(blank=True)
     strength = models.FloatField(default=1.0)
     attempts = models.PositiveSmallIntegerField(default=0)
+    choice = models.CharField(max_length=10, choices=ServingChoice.Key.choices, default=ServingChoice.Key.BEST)
+    # The model that made the result: the row, while it exists, and its name for good.
     model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL)
+    model_name = models.CharField(max_length=100, blank=True)
     result = models.FileField(max_length=255, blank=True)
     result_jpeg = models.FileField(max_length=255, blank=True)
     result_webp = models.FileField(max_length=255, blank=True)
@@ -97,8 +101,26 @@ class Restoration(models.Model):
 
     @property
     def eta_seconds(self) -> float | None:
-        """Remaining time, extrapolated from the progress so far."""
+        """While queued: how long the job will take once it starts, from the measured speed of
+        the model now serving its choice. While running: the time left, extrapolated from the
+        progress so far."""
+        if self.status == self.Status.QUEUED:
+            return self._expected_seconds()
         if self.status != self.Status.RUNNING or not self.started_at or self.progress <= 0.02:
             return None
         elapsed = (timezone.now() - self.started_at).total_seconds()
         return max(0.0, elapsed * (1 - self.progress) / self.progress)
+
+    def _expected_seconds(self) -> float | None:
+        version = ModelVersion.serving(self.choice)
+        measured = speed.seconds_per_megapixel(version) if version else None
+        return self.photo.megapixels * measured[1] if measured else None
+
+    @property
+    def queue_position(self) -> int | None:
+        """While queued: how many jobs are ahead of this one, running or queued before it."""
+        if self.status != self.Status.QUEUED:
+            return None
+        # A job whose message is not sent yet goes to the back of the queue.
+        queued_before = Q(status=self.Status.QUEUED, enqueued_at__lt=self.enqueued_at or timezone.now())
+        return Restoration.objects.filter(Q(status=self.Status.RUNNING) | queued_before).exclude(pk=self.pk).count()

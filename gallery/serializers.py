@@ -2,27 +2,60 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from inference import speed
 from inference.images import ACCEPTED_TYPES
-from inference.models import ModelVersion
+from inference.models import ModelVersion, ServingChoice
 
 from .media import short_lived_url
 from .models import Photo, Restoration
+from .uploads import choice_refusal
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
     metrics = serializers.JSONField(help_text="Benchmark figures recorded when the model was registered.")
+    seen_in_training = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="Benchmarks whose photos the model was trained on."
+    )
+    licence = serializers.SerializerMethodField()
+    notice = serializers.SerializerMethodField()
+    seconds_per_megapixel = serializers.SerializerMethodField(
+        help_text="Seconds of deblurring per megapixel on this site's workers; before any job ran, its model card's."
+    )
+    worker_kind = serializers.SerializerMethodField(
+        help_text="Where seconds_per_megapixel was measured: cpu or gpu workers (or the model card's hardware)."
+    )
 
     class Meta:
         model = ModelVersion
-        fields = ["name", "architecture", "parameter_count", "metrics", "notes", "created"]
+        fields = [
+            "name", "architecture", "parameter_count", "metrics", "notes", "seen_in_training", "licence", "notice",
+            "seconds_per_megapixel", "worker_kind", "created",
+        ]  # fmt: skip
         read_only_fields = fields
 
+    @extend_schema_field({"type": "string", "nullable": True, "description": "The weights' licence."})
+    def get_licence(self, version: ModelVersion) -> str | None:
+        return version.provenance.get("licence")
 
-class ModelBriefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ModelVersion
-        fields = ["name", "architecture"]
-        read_only_fields = fields
+    @extend_schema_field({"type": "string", "nullable": True, "description": "The notice the licence asks for."})
+    def get_notice(self, version: ModelVersion) -> str | None:
+        return version.provenance.get("notice")
+
+    @extend_schema_field({"type": "number", "nullable": True})
+    def get_seconds_per_megapixel(self, version: ModelVersion) -> float | None:
+        measured = speed.seconds_per_megapixel(version)
+        return measured[1] if measured else None
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_worker_kind(self, version: ModelVersion) -> str | None:
+        measured = speed.seconds_per_megapixel(version)
+        return measured[0] if measured else None
+
+
+class ServingChoiceSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="`best` or `fast`: what an upload sends as `model`.")
+    label = serializers.CharField()
+    model = ModelVersionSerializer(allow_null=True, help_text="The model serving this choice; null while none does.")
 
 
 class MetricsSerializer(serializers.ModelSerializer):
@@ -44,6 +77,18 @@ class PhotoUploadSerializer(serializers.Serializer):
     strength = serializers.FloatField(
         min_value=0.0, max_value=1.0, default=1.0, help_text="0 keeps the photo as it is, 1 is the full deblurring."
     )
+    model = serializers.ChoiceField(
+        choices=ServingChoice.Key.choices,
+        default=ServingChoice.Key.BEST,
+        error_messages={"invalid_choice": 'Choose "best" or "fast", not "{input}".'},
+        help_text="Which model deblurs it: best (Best quality, the default) or fast (Fast); see /api/v1/models/.",
+    )
+
+    def validate_model(self, choice: str) -> str:
+        refusal = choice_refusal(choice, ServingChoice.models_by_key())
+        if refusal:
+            raise serializers.ValidationError(refusal)
+        return choice
 
 
 def _url_field(help_text: str):
@@ -54,13 +99,25 @@ class PhotoSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(source="restoration.status", choices=Restoration.Status.choices, read_only=True)
     progress = serializers.FloatField(source="restoration.progress", read_only=True, help_text="0 to 1.")
     eta_seconds = serializers.FloatField(
-        source="restoration.eta_seconds", read_only=True, allow_null=True, help_text="While running: time left."
+        source="restoration.eta_seconds",
+        read_only=True,
+        allow_null=True,
+        help_text="While queued: how long the job will take once it starts; while running: the time left.",
+    )
+    queue_position = serializers.IntegerField(
+        source="restoration.queue_position",
+        read_only=True,
+        allow_null=True,
+        help_text="While queued: how many jobs are ahead of this one.",
     )
     error = serializers.CharField(source="restoration.error", read_only=True, help_text="Why the job failed.")
     strength = serializers.FloatField(source="restoration.strength", read_only=True)
     processing_seconds = serializers.FloatField(source="restoration.processing_seconds", read_only=True, allow_null=True)
     finished = serializers.DateTimeField(source="restoration.finished_at", read_only=True, allow_null=True)
-    model = ModelBriefSerializer(source="restoration.model_version", read_only=True, allow_null=True)
+    model = serializers.ChoiceField(
+        source="restoration.choice", choices=ServingChoice.Key.choices, read_only=True, help_text="The model choice."
+    )
+    model_name = serializers.SerializerMethodField(help_text="The model that made the result; null until it is done.")
     metrics = MetricsSerializer(source="restoration", read_only=True)
     has_reference = serializers.SerializerMethodField()
     urls_expire_in = serializers.SerializerMethodField(help_text="Seconds the *_url links below stay valid.")
@@ -75,14 +132,18 @@ class PhotoSerializer(serializers.ModelSerializer):
         model = Photo
         fields = [
             "id", "original_name", "width", "height", "created", "notes",
-            "status", "progress", "eta_seconds", "error", "strength", "processing_seconds", "finished",
-            "model", "metrics", "has_reference", "urls_expire_in",
+            "status", "progress", "eta_seconds", "queue_position", "error", "strength", "processing_seconds", "finished",
+            "model", "model_name", "metrics", "has_reference", "urls_expire_in",
             "original_url", "reference_url", "thumbnail_url", "preview_url", "result_url", "result_preview_url",
         ]  # fmt: skip
         read_only_fields = fields
 
     def _url(self, file, download_name: str | None = None) -> str | None:
         return short_lived_url(self.context["request"], file, download_name=download_name)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_model_name(self, photo: Photo) -> str | None:
+        return photo.restoration.model_name or None
 
     def get_has_reference(self, photo: Photo) -> bool:
         return bool(photo.reference)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
 from inference.images import DecodedImage, ImageRejected, decode_image, encode_png, make_thumbnail
+from inference.models import ModelVersion, ServingChoice
 
 from . import jobs
 from .models import Photo, Restoration, bytes_used
@@ -61,6 +62,17 @@ def _check_quota(user: AbstractBaseUser, new_bytes: int) -> None:
         )
 
 
+def choice_refusal(choice: str, serving: dict[str, ModelVersion | None]) -> str | None:
+    """Why an upload for this choice is refused, or None. A choice that no model serves is
+    refused while another one has a model; with no model at all uploads are kept, and their
+    jobs fail saying so until an administrator installs one."""
+    served = [key for key, version in serving.items() if version is not None]
+    if choice in served or not served:
+        return None
+    instead = " or ".join(f'"{ServingChoice.Key(key).label}" ({key})' for key in served)
+    return f'No model serves "{ServingChoice.Key(choice).label}" yet. Choose {instead}.'
+
+
 def _store(files: dict[str, bytes]) -> None:
     """Write every file or none: a failure removes what was already written."""
     written = []
@@ -88,9 +100,11 @@ def accept_photo(
     original_name: str,
     reference: BinaryIO | None = None,
     strength: float = 1.0,
+    choice: str = ServingChoice.Key.BEST,
 ) -> Photo:
     """Validate one upload (and its optional sharp reference), store it, and
-    queue its deblurring job once the rows are committed."""
+    queue its deblurring job, with the model choice it is for, once the rows are
+    committed."""
     decoded = _decode(upload, "image")
     decoded_reference = _decode(reference, "reference") if reference is not None else None
     if decoded_reference is not None:
@@ -127,7 +141,7 @@ def accept_photo(
                 notes=decoded.notes,
                 **names,
             )
-            restoration = Restoration.objects.create(photo=photo, strength=strength)
+            restoration = Restoration.objects.create(photo=photo, strength=strength, choice=choice)
             transaction.on_commit(lambda: jobs.enqueue(restoration.pk), robust=True)
     except Exception:
         _delete_quietly(list(files))

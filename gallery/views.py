@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from inference.images import ImageRejected
-from inference.models import ModelVersion
+from inference.models import ServingChoice
 
 from . import jobs
 from .forms import UploadForm
@@ -39,7 +39,7 @@ def _own_photo(request: HttpRequest, pk: UUID) -> Photo:
 
 
 def _no_model() -> bool:
-    return not ModelVersion.objects.filter(is_active=True).exists()
+    return not ServingChoice.objects.filter(model__isnull=False).exists()
 
 
 @login_required
@@ -49,7 +49,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         accepted = 0
         for image, reference in zip(form.cleaned_data["images"], form.references()):
             try:
-                photo = accept_photo(request.user, image, original_name=image.name, reference=reference)
+                photo = accept_photo(
+                    request.user, image, original_name=image.name, reference=reference, choice=form.cleaned_data["model"]
+                )
             except (ImageRejected, StorageUnavailable) as exc:
                 messages.error(request, f"{image.name}: {exc}")
                 continue
@@ -80,7 +82,13 @@ def detail(request: HttpRequest, pk: UUID) -> HttpResponse:
 def status(request: HttpRequest, pk: UUID) -> JsonResponse:
     job = _own_photo(request, pk).restoration
     return JsonResponse(
-        {"status": job.status, "progress": job.progress, "error": job.error or None, "eta_seconds": job.eta_seconds}
+        {
+            "status": job.status,
+            "progress": job.progress,
+            "error": job.error or None,
+            "eta_seconds": job.eta_seconds,
+            "queue_position": job.queue_position,
+        }
     )
 
 

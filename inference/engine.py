@@ -14,20 +14,24 @@ import numpy as np
 from django.conf import settings
 
 from inference import nets  # registers the custom layers that load_model needs
-from inference.models import ModelVersion
+from inference.models import ModelVersion, ServingChoice
 
 
 TILE = 512
 OVERLAP = 32
+# A coarse-to-fine net needs large tiles and a wide overlap: its 1/4 scale sees a hundred
+# pixels and more around each pixel. The U-Nets see little beyond a tile's edge.
+TILING = {nets.SRN: (1024, 256)}
+
+
+def tiling(model: keras.Model) -> tuple[int, int]:
+    """The tile size and overlap that suit the model's architecture."""
+    return TILING.get(model.name, (TILE, OVERLAP))
 
 
 class NoModelInstalled(RuntimeError):
-    MESSAGE = "No deblurring model is installed. An administrator must install one before photos can be processed."
-
-    # The message is an argument with a default so that the exception survives pickling
-    # (Celery results), which re-creates it from its args.
-    def __init__(self, message: str = MESSAGE) -> None:
-        super().__init__(message)
+    """No model serves the choice asked for. The message is its only argument, so that the
+    exception survives pickling (Celery results), which re-creates it from its args."""
 
 
 def load_model(path: str | os.PathLike) -> keras.Model:
@@ -42,10 +46,13 @@ def _load_model(path: Path, mtime_ns: int) -> keras.Model:
     return keras.models.load_model(path, compile=False)
 
 
-def active_version() -> ModelVersion:
-    version = ModelVersion.active()
+def serving_version(choice: str = ServingChoice.Key.BEST) -> ModelVersion:
+    version = ModelVersion.serving(choice)
     if version is None:
-        raise NoModelInstalled()
+        label = ServingChoice.Key(choice).label
+        raise NoModelInstalled(
+            f'No model serves "{label}" yet. An administrator must choose one before photos can be deblurred this way.'
+        )
     return version
 
 
@@ -129,15 +136,16 @@ def deblur(
     model: keras.Model,
     rgb: np.ndarray,
     *,
-    tile: int = TILE,
-    overlap: int = OVERLAP,
+    tile: int | None = None,
+    overlap: int | None = None,
     strength: float = 1.0,
     progress: Callable[[float], None] | None = None,
 ) -> np.ndarray:
     """Deblur a uint8 RGB image (H, W, 3) at full resolution; the result has the same shape.
 
     The image goes through the model in tiles of `tile` pixels that overlap by `overlap`
-    pixels and are blended with feathered weights. Every tile has the same shape, so the
+    pixels (by default what suits the architecture: `tiling`) and are blended with
+    feathered weights. Every tile has the same shape, so the
     model is traced once per image size. Float memory is one row of tiles whatever the
     image size: a row's pixels are final as soon as the next row of tiles starts below
     them. `strength` blends with the input: 0 gives the input back, 1 the model's output.
@@ -145,6 +153,9 @@ def deblur(
     """
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"Expected a uint8 RGB array of shape (H, W, 3), got {rgb.dtype} {rgb.shape}.")
+    default_tile, default_overlap = tiling(model)
+    tile = tile or default_tile
+    overlap = default_overlap if overlap is None else overlap
     if not 0 <= 2 * overlap < tile:
         raise ValueError(f"The overlap ({overlap}) must be under half the tile size ({tile}).")
     height, width = rgb.shape[:2]

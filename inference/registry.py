@@ -1,6 +1,7 @@
 """Putting trained generators into the model registry (ModelVersion)."""
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import keras
@@ -8,7 +9,7 @@ from django.core.files import File
 from django.db import transaction
 
 from inference import engine, nets
-from inference.models import ModelVersion
+from inference.models import ModelVersion, ServingChoice, check_choice
 
 
 def load_generator(path: Path) -> keras.Model:
@@ -27,10 +28,11 @@ def load_generator(path: Path) -> keras.Model:
 
 
 def resolve_model(name_or_path: str | None) -> keras.Model:
-    """The active model (None), a registered model by name, or a `.keras` file.
-    NoModelInstalled when none is active; a ValueError for an unknown name or a bad file."""
-    if name_or_path is None:
-        return engine.load_version(engine.active_version())
+    """The model serving a choice ("best" or "fast"; None is "best"), a registered model by
+    name, or a `.keras` file. NoModelInstalled when no model serves the choice; a ValueError
+    for an unknown name or a bad file."""
+    if name_or_path is None or name_or_path in ServingChoice.Key.values:
+        return engine.load_version(engine.serving_version(name_or_path or ServingChoice.Key.BEST))
     if name_or_path.endswith(".keras"):
         return load_generator(Path(name_or_path))
     version = ModelVersion.objects.filter(name=name_or_path).first()
@@ -41,11 +43,23 @@ def resolve_model(name_or_path: str | None) -> keras.Model:
 
 
 def register_model(
-    path: str | os.PathLike, *, name: str, activate: bool = True, notes: str = "", metrics: dict | None = None
+    path: str | os.PathLike,
+    *,
+    name: str,
+    serve: Iterable[str] = (),
+    notes: str = "",
+    metrics: dict | None = None,
+    provenance: dict | None = None,
 ) -> ModelVersion:
     """Copy a `.keras` generator into the models storage as `models/<name>.keras` and record
-    it as a ModelVersion; with `activate`, new jobs use it from now on."""
+    it as a ModelVersion; it serves the choices in `serve` ("best", "fast") from now on."""
     path = Path(path)
+    serve = list(serve)
+    # A choice's key on the command line means that choice (deblur --model fast), never a model.
+    if name in ServingChoice.Key.values:
+        raise ValueError(f"{name!r} names a choice; give the model another name.")
+    for choice in serve:
+        check_choice(choice)
     if ModelVersion.objects.filter(name=name).exists():
         raise ValueError(f"A model named {name!r} is already registered.")
     model = load_generator(path)
@@ -55,11 +69,12 @@ def register_model(
         parameter_count=model.count_params(),
         notes=notes,
         metrics=metrics or {},
+        provenance=provenance or {},
     )
     with transaction.atomic():
         with path.open("rb") as source:
             version.file.save(f"{name}.keras", File(source), save=False)
         version.save()
-        if activate:
-            version.activate()
+        for choice in serve:
+            version.promote(choice)
     return version

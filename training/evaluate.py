@@ -3,6 +3,12 @@
 Every pair is scored for the blurred input itself, the classical baseline and, when one
 is given, a model run through the inference engine at full resolution, all with
 inference.metrics, the project's one definition of PSNR and SSIM.
+
+Two kinds of benchmark need more than that (../shared/benchmarks/README.md): a folder with
+a `shifts.tsv` (kohler) has sharp frames offset from the blurred ones, so each sharp frame is
+shifted onto its blurred one and a border is cropped from every image before scoring; a
+folder of greyscale pairs (levin) is scored on grey values, the model's colour output
+turned to grey first.
 """
 
 import csv
@@ -16,6 +22,7 @@ from pathlib import Path
 import keras
 import numpy as np
 from PIL import Image, ImageOps
+from scipy import ndimage
 
 from inference import engine, metrics
 from training import baseline
@@ -154,6 +161,52 @@ def read_rgb(path: Path) -> np.ndarray:
         return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
 
 
+def is_grey(path: Path) -> bool:
+    with Image.open(path) as image:
+        return image.mode in ("L", "I;16", "1")
+
+
+def grey(rgb: np.ndarray) -> np.ndarray:
+    """The Rec. 601 grey of an image, in three equal channels: its RGB PSNR and SSIM are
+    the grey image's."""
+    return np.asarray(Image.fromarray(rgb).convert("L").convert("RGB"))
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Shifts that move each sharp frame onto its blurred one, read from a benchmark's
+    `shifts.tsv` (name, dy, dx), and the border cropped from every image before scoring,
+    where the shift has no pixels to bring in."""
+
+    shifts: dict[str, tuple[float, float]]
+    border: int = 16
+
+    @classmethod
+    def read(cls, bench_dir: Path) -> "Alignment | None":
+        path = bench_dir / "shifts.tsv"
+        if not path.exists():
+            return None
+        shifts = {}
+        for line in path.read_text().splitlines()[1:]:
+            name, dy, dx = line.split("\t")[:3]
+            shifts[name] = (float(dy), float(dx))
+        return cls(shifts)
+
+    def sharp(self, name: str, sharp: np.ndarray) -> np.ndarray:
+        stem = Path(name).stem
+        if stem not in self.shifts:
+            raise ValueError(f"{name} has no line in shifts.tsv.")
+        dy, dx = self.shifts[stem]
+        shifted = np.stack(
+            [ndimage.shift(sharp[..., c].astype(np.float64), (dy, dx), order=3, mode="nearest") for c in range(3)], axis=-1
+        )
+        return np.clip(np.rint(shifted), 0, 255).astype(np.uint8)
+
+    def crop(self, image: np.ndarray) -> np.ndarray:
+        b = self.border
+        return image[b:-b, b:-b]
+
+
 def _score(image: np.ndarray, sharp: np.ndarray, seconds: float | None = None) -> Score:
     return Score(metrics.psnr(image, sharp), metrics.ssim(image, sharp), seconds)
 
@@ -168,7 +221,7 @@ def evaluate(
     bench_dir: Path,
     model: keras.Model | None,
     *,
-    tile: int,
+    tile: int | None = None,
     progress: Progress | None = None,
     model_label: str | None = None,
 ) -> EvaluationReport:
@@ -178,6 +231,7 @@ def evaluate(
     before anything is timed, so that building its graph is not counted. A ValueError
     when the folder is not a benchmark or a pair differs in size."""
     names, unmatched = find_pairs(bench_dir)
+    alignment = Alignment.read(bench_dir)
     if progress is not None:
         progress(0, len(names))
     images = []
@@ -188,6 +242,14 @@ def evaluate(
                 f"{name}: blur/ is {blurred.shape[1]}x{blurred.shape[0]} pixels "
                 f"but sharp/ is {sharp.shape[1]}x{sharp.shape[0]}."
             )
+        grey_pair = is_grey(bench_dir / "sharp" / name)
+        target = sharp if alignment is None else alignment.crop(alignment.sharp(name, sharp))
+
+        def score(image: np.ndarray, seconds: float | None = None) -> Score:
+            image = grey(image) if grey_pair else image
+            image = image if alignment is None else alignment.crop(image)
+            return _score(image, target, seconds)
+
         sharpened, baseline_seconds = _timed(lambda: baseline.unsharp_mask(blurred))
         model_score = None
         if model is not None:
@@ -195,8 +257,8 @@ def evaluate(
                 engine.deblur(model, blurred, tile=tile)
             on_tile = None if progress is None else lambda fraction: progress(index + fraction, len(names))
             restored, model_seconds = _timed(lambda: engine.deblur(model, blurred, tile=tile, progress=on_tile))
-            model_score = _score(restored, sharp, model_seconds)
-        images.append(ImageScores(name, _score(blurred, sharp), _score(sharpened, sharp, baseline_seconds), model_score))
+            model_score = score(restored, model_seconds)
+        images.append(ImageScores(name, score(blurred), score(sharpened, baseline_seconds), model_score))
         if progress is not None:
             progress(index + 1, len(names))
     label = (model_label or model.name) if model is not None else None

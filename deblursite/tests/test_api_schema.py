@@ -216,11 +216,16 @@ def test_happy_paths_answer_as_the_schema_says(api):
     assert {d["id"]: d["current"] for d in devices}[phone_id] is True
     assert call(api, "GET", "/me/").json()["photo_count"] == 3
 
-    upload = {"image": photo_bytes(seed=5, blur=1.5), "reference": photo_bytes(seed=5, fmt="PNG"), "strength": 0.25}
+    upload = {
+        "image": photo_bytes(seed=5, blur=1.5),
+        "reference": photo_bytes(seed=5, fmt="PNG"),
+        "strength": 0.25,
+        "model": "fast",
+    }
     uploaded = call(api, "POST", "/photos/", body=upload, media_type="multipart/form-data")
     assert uploaded.status_code == 201
     assert uploaded.json()["has_reference"] and uploaded.json()["strength"] == 0.25
-    assert uploaded.json()["status"] == "queued"
+    assert (uploaded.json()["status"], uploaded.json()["model"]) == ("queued", "fast")
 
     first = call(api, "GET", "/photos/", query={"page_size": 2})
     assert len(first.json()["results"]) == 2 and first.json()["next"]
@@ -249,6 +254,9 @@ def test_happy_paths_answer_as_the_schema_says(api):
     assert call(api, "DELETE", "/auth/token/", token=laptop_token).status_code == 204
     assert list(DeviceToken.objects.filter(user=api.user).values_list("device_name", flat=True)) == ["schemathesis"]
     assert call(api, "GET", "/models/active/", token=None).json()["name"] == "tiny-test"
+    choices = call(api, "GET", "/models/", token=None).json()
+    assert [choice["key"] for choice in choices] == ["best", "fast"]
+    assert {choice["model"]["name"] for choice in choices} == {"tiny-test"}
 
 
 def test_error_answers_are_the_documented_ones(api, django_user_model, settings, monkeypatch):

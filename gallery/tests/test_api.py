@@ -1,4 +1,4 @@
-"""The photo side of the REST API (/api/v1/photos/, /api/v1/models/active/) on the
+"""The photo side of the REST API (/api/v1/photos/, /api/v1/models/) on the
 filesystem storage, through the real URL routing, authentication and throttling.
 The S3 cases are in test_api_s3.py."""
 
@@ -32,6 +32,7 @@ from .test_upload import BAD_FILES, stored_names
 
 LIST = reverse("api:photo-list")
 ACTIVE_MODEL = reverse("api:active-model")
+MODELS = reverse("api:models")
 
 
 # -- helpers -------------------------------------------------------------------
@@ -144,7 +145,8 @@ def test_upload_answers_the_queued_photo_and_enqueues_its_job_on_commit(
     assert (data["status"], data["progress"], data["error"]) == ("queued", 0.0, "")
     assert data["strength"] == 0.25 and photo.restoration.strength == 0.25
     assert data["has_reference"] is True
-    assert data["model"] is None and data["finished"] is None and data["eta_seconds"] is None
+    assert data["model"] == "best" and data["model_name"] is None
+    assert data["finished"] is None and data["eta_seconds"] is None and data["queue_position"] == 0
     assert data["urls_expire_in"] == 300
     for name in ("original_url", "reference_url", "thumbnail_url", "preview_url"):
         assert local_path(data[name]).startswith("/photos/links/"), name
@@ -186,6 +188,32 @@ def test_upload_strength_defaults_to_full_and_no_reference(alice_api, storage_ro
 
     assert data["strength"] == 1.0
     assert data["has_reference"] is False and data["reference_url"] is None
+
+
+def test_upload_for_the_fast_model(alice_api, two_models):
+    response = post_photo(alice_api, model="fast")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["model"] == "fast"
+    assert Restoration.objects.get().choice == "fast"
+
+
+def test_upload_for_a_choice_no_model_serves_is_refused(alice_api, storage_root, tiny_model_file):
+    from inference.registry import register_model
+
+    register_model(tiny_model_file, name="best-only", serve=["best"])
+
+    response = post_photo(alice_api, model="fast")
+
+    assert response.status_code == 400
+    assert response.json() == {"model": ['No model serves "Fast" yet. Choose "Best quality" (best).']}
+    assert not Photo.objects.exists() and stored_names(storage_root) == []
+
+
+def test_with_no_model_at_all_uploads_are_kept_for_later(alice_api, storage_root):
+    response = post_photo(alice_api, model="fast")
+
+    assert response.status_code == 201 and response.json()["model"] == "fast"
 
 
 def test_upload_ignores_a_client_supplied_owner_and_id(alice_api, alice, bob, storage_root):
@@ -255,6 +283,9 @@ REJECTIONS = {
     "strength below 0": Rejection(lambda: {**_jpeg(), "strength": "-0.1"}, 400, "strength", "greater than or equal to"),
     "strength not a number": Rejection(lambda: {**_jpeg(), "strength": "full"}, 400, "strength", "A valid number is"),
     "strength NaN": Rejection(lambda: {**_jpeg(), "strength": "nan"}, 400, "strength", "A valid number is"),
+    "unknown model": Rejection(
+        lambda: {**_jpeg(), "model": "turbo"}, 400, "model", 'Choose "best" or "fast", not "turbo".'
+    ),
 }
 
 
@@ -504,10 +535,27 @@ def test_detail_of_a_queued_photo(alice_api, alice, media_storage):
     assert data["id"] == str(photo.pk)
     assert (data["status"], data["progress"], data["eta_seconds"], data["error"]) == ("queued", 0.0, None, "")
     assert data["strength"] == 0.5
-    assert data["model"] is None and data["processing_seconds"] is None
+    assert (data["model"], data["model_name"], data["queue_position"]) == ("best", None, 0)
+    assert data["processing_seconds"] is None
     assert data["metrics"] == dict.fromkeys(
         ["psnr_before", "psnr_after", "ssim_before", "ssim_after", "sharpness_before", "sharpness_after"]
     )
+
+
+def test_detail_of_a_queued_photo_estimates_its_time_and_says_how_many_are_ahead(alice_api, alice, bob, two_models):
+    from inference import speed
+
+    speed.record(two_models["fast"], "cpu", seconds=3.0, megapixels=1.0)
+    new_photo(bob, "ahead.jpg")
+    photo = new_photo(alice, size=(1000, 500), choice="fast")
+    for job in Restoration.objects.order_by("created"):
+        set_job(job.photo, enqueued_at=job.created)
+
+    data = alice_api.get(detail_url(photo)).json()
+
+    assert (data["status"], data["model"]) == ("queued", "fast")
+    assert data["eta_seconds"] == pytest.approx(0.5 * 3.0)
+    assert data["queue_position"] == 1
 
 
 def test_detail_of_a_running_job_estimates_the_time_left(alice_api, alice, media_storage):
@@ -516,7 +564,7 @@ def test_detail_of_a_running_job_estimates_the_time_left(alice_api, alice, media
 
     data = alice_api.get(detail_url(photo)).json()
 
-    assert (data["status"], data["progress"]) == ("running", 0.25)
+    assert (data["status"], data["progress"], data["queue_position"]) == ("running", 0.25, None)
     assert data["eta_seconds"] == pytest.approx(90, abs=3)
 
 
@@ -527,7 +575,8 @@ def test_detail_of_a_failed_job_says_why(alice_api, alice, media_storage):
     data = alice_api.get(detail_url(photo)).json()
 
     assert data["status"] == "failed"
-    assert "No deblurring model is installed" in data["error"]
+    assert 'No model serves "Best quality" yet' in data["error"]
+    assert data["model_name"] is None
     assert data["result_url"] is None and data["finished"] is not None
 
 
@@ -537,7 +586,7 @@ def test_detail_of_a_finished_job_has_model_metrics_and_result(alice_api, finish
     data = alice_api.get(detail_url(finished)).json()
 
     assert (data["status"], data["progress"], data["error"]) == ("succeeded", 1.0, "")
-    assert data["model"] == {"name": "tiny-test", "architecture": active_model.architecture}
+    assert (data["model"], data["model_name"]) == ("best", "tiny-test")
     assert data["processing_seconds"] == pytest.approx(job.processing_seconds)
     assert data["finished"] is not None
     for name in ("psnr_before", "psnr_after", "ssim_before", "ssim_after", "sharpness_before", "sharpness_after"):
@@ -707,7 +756,7 @@ def test_retry_of_a_failed_job_queues_it_again_and_it_can_succeed(
     photo = new_photo(alice)
     jobs.run(photo.restoration.pk)  # fails: no model yet
     assert Restoration.objects.get(photo=photo).status == "failed"
-    register_model(tiny_model_file, name="late", activate=True)
+    register_model(tiny_model_file, name="late", serve=["best"])
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = alice_api.post(retry_url(photo))
@@ -719,7 +768,7 @@ def test_retry_of_a_failed_job_queues_it_again_and_it_can_succeed(
     assert job.attempts == 0 and job.enqueued_at is not None
     assert len(callbacks) == 1
     jobs.run(job.pk)
-    assert alice_api.get(detail_url(photo)).json()["model"]["name"] == "late"
+    assert alice_api.get(detail_url(photo)).json()["model_name"] == "late"
 
 
 @pytest.mark.parametrize("state", ["queued", "running", "succeeded"])
@@ -798,7 +847,53 @@ def test_an_image_accept_header_does_not_make_the_result_406(alice_api, alice, f
     assert conflict.status_code == 409 and conflict["Content-Type"] == "application/json"
 
 
-# -- active model --------------------------------------------------------------
+# -- models --------------------------------------------------------------------
+
+
+def test_models_lists_both_choices_with_no_model_while_none_is_installed(db):
+    response = api_as().get(MODELS)
+
+    assert response.status_code == 200
+    assert response.json() == [
+        {"key": "best", "label": "Best quality", "model": None},
+        {"key": "fast", "label": "Fast", "model": None},
+    ]
+
+
+def test_models_describes_the_model_serving_each_choice(two_models):
+    from inference import speed
+
+    best = two_models["best"]
+    best.metrics = {"gopro_real": {"model_psnr": 25.1}, "seconds_per_megapixel_cpu2": 30.0}
+    best.provenance = {"licence": "MIT", "notice": "Copyright (c) 2018 Xin Tao", "seen_in_training": ["gopro-real"]}
+    best.save()
+    speed.record(two_models["fast"], "cpu", seconds=2.0, megapixels=4.0)
+
+    data = api_as().get(MODELS).json()
+
+    assert [(choice["key"], choice["label"], choice["model"]["name"]) for choice in data] == [
+        ("best", "Best quality", "tiny-best"),
+        ("fast", "Fast", "tiny-fast"),
+    ]
+    served_best, served_fast = data[0]["model"], data[1]["model"]
+    assert served_best["architecture"] == "nafnet" and served_best["parameter_count"] == best.parameter_count
+    assert served_best["metrics"] == best.metrics and served_best["notes"] == "The tiny NAFNet. For tests."
+    assert served_best["seen_in_training"] == ["gopro-real"]
+    assert (served_best["licence"], served_best["notice"]) == ("MIT", "Copyright (c) 2018 Xin Tao")
+    assert (served_best["seconds_per_megapixel"], served_best["worker_kind"]) == (30.0, "cpu2")
+    assert served_fast["architecture"] == "deblurgan"
+    assert (served_fast["seconds_per_megapixel"], served_fast["worker_kind"]) == (0.5, "cpu")
+    assert served_fast["seen_in_training"] == [] and served_fast["licence"] is None
+
+
+def test_models_lists_a_choice_without_a_model_as_null(db, media_storage, tiny_model_file):
+    from inference.registry import register_model
+
+    register_model(tiny_model_file, name="fast-only", serve=["fast"])
+
+    data = api_as().get(MODELS).json()
+
+    assert data[0]["model"] is None and data[1]["model"]["name"] == "fast-only"
 
 
 def test_active_model_is_404_json_when_none_is_installed(db):
@@ -822,12 +917,12 @@ def test_active_model_needs_no_credentials(active_model):
     assert data["metrics"] == {"psnr": 27.5, "ssim": 0.84}
 
 
-def test_active_model_follows_activation(active_model, tiny_model_file, alice_api):
-    from inference.registry import register_model
+def test_active_model_is_the_one_serving_best(two_models, alice_api):
+    assert alice_api.get(ACTIVE_MODEL).json()["name"] == "tiny-best"
 
-    register_model(tiny_model_file, name="newer", activate=True)
+    two_models["fast"].promote("best")
 
-    assert alice_api.get(ACTIVE_MODEL).json()["name"] == "newer"
+    assert alice_api.get(ACTIVE_MODEL).json()["name"] == "tiny-fast"
 
 
 # -- errors outside the views --------------------------------------------------

@@ -44,7 +44,7 @@ def alice_api(alice):
 @pytest.fixture
 def s3_finished(alice_api, s3_storage, tiny_model_file) -> Photo:
     """Alice's photo uploaded through the API onto S3, deblurred by a model stored on S3."""
-    register_model(tiny_model_file, name="tiny-s3", activate=True)
+    register_model(tiny_model_file, name="tiny-s3", serve=["best"])
     response = post_photo(
         alice_api, upload("street.jpg", photo_bytes(blur=2)), reference=upload("sharp.png", photo_bytes(fmt="PNG"))
     )

@@ -1,6 +1,6 @@
 """The whole path a person takes, in headless Chromium: sign up, upload several
-photos, watch progress, compare, download, delete. Screenshots land in
-test-artifacts/screenshots/ for a human to look at."""
+photos, watch progress, compare, download, delete; and the two model choices.
+Screenshots land in test-artifacts/screenshots/ for a human to look at."""
 
 import io
 from pathlib import Path
@@ -10,6 +10,7 @@ from celery.contrib.testing.worker import start_worker
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
+from conftest import PASSWORD
 from deblursite.celery import app
 
 from .conftest import photo_bytes
@@ -102,3 +103,40 @@ def test_sign_up_upload_compare_download_delete(live_server, active_model, worke
     page.screenshot(path=SHOTS / "05-no-reference.png", full_page=True)
     page.goto(f"{live_server.url}/photos/")
     page.screenshot(path=SHOTS / "06-history.png", full_page=True)
+
+
+def test_best_quality_and_fast_results_name_the_model_that_made_them(
+    live_server, two_models, alice, worker, browser_page, tmp_path
+):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    photo = tmp_path / "street.jpg"
+    photo.write_bytes(photo_bytes(size=(320, 240), blur=2.0, seed=5))
+    page = browser_page
+
+    page.goto(f"{live_server.url}/accounts/login/?next=/photos/upload/")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    expect(page).to_have_url(f"{live_server.url}/photos/upload/")
+    expect(page.locator("#model-choice")).to_contain_text("tiny-best")
+    expect(page.locator("#model-choice")).to_contain_text("tiny-fast")
+
+    for choice, label, shot in (("best", "Best quality", "07-best-quality"), ("fast", "Fast", "08-fast")):
+        page.goto(f"{live_server.url}/photos/upload/")
+        if choice == "best":
+            expect(page.locator("input[name=model][value=best]")).to_be_checked()  # the default
+        else:
+            page.check("input[name=model][value=fast]")
+        page.set_input_files("input[name=images]", str(photo))
+        page.screenshot(path=SHOTS / f"{shot}-upload.png", full_page=True)
+        page.click("#upload-form button[type=submit]")
+        expect(page).to_have_url(f"{live_server.url}/photos/")
+        page.click("#history .card >> nth=0 >> a >> nth=0")
+        expect(page.locator("#result-image")).to_be_visible(timeout=120_000)
+        expect(page.locator("#model")).to_have_text(f"{label}: tiny-{choice}")
+        page.screenshot(path=SHOTS / f"{shot}-result.png", full_page=True)
+
+    page.goto(f"{live_server.url}/photos/")
+    expect(page.locator("#history .card >> nth=0")).to_contain_text("Fast: tiny-fast")
+    expect(page.locator("#history .card >> nth=1")).to_contain_text("Best quality: tiny-best")
+    page.screenshot(path=SHOTS / "09-history-models.png", full_page=True)

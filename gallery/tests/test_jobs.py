@@ -1,6 +1,7 @@
 """The job's life, calling gallery.jobs directly (the Celery task is a thin wrapper)."""
 
 import io
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -12,14 +13,15 @@ from PIL import Image
 from gallery import jobs
 from gallery.models import Restoration
 from gallery.uploads import accept_photo
-from inference import metrics
+from inference import metrics, speed
+from inference.models import ModelVersion
 
 from .conftest import photo_bytes, upload
 
 
-def new_job(user, content=None, reference=None, name="photo.jpg") -> Restoration:
-    photo = accept_photo(user, upload(name, content or photo_bytes(blur=1.5)), original_name=name, reference=reference)
-    return photo.restoration
+def new_job(user, content=None, reference=None, name="photo.jpg", choice="best") -> Restoration:
+    image = upload(name, content or photo_bytes(blur=1.5))
+    return accept_photo(user, image, original_name=name, reference=reference, choice=choice).restoration
 
 
 def reload(job: Restoration) -> Restoration:
@@ -38,7 +40,7 @@ def test_job_without_reference_records_result_and_sharpness(alice, active_model)
 
     job = reload(job)
     assert job.status == "succeeded" and job.progress == 1.0 and job.error == ""
-    assert job.model_version == active_model
+    assert job.model_version == active_model and job.model_name == "tiny-test"
     assert job.processing_seconds is not None and job.processing_seconds >= 0
     assert job.sharpness_before > 0 and job.sharpness_after > 0
     assert job.psnr_before is job.psnr_after is job.ssim_before is job.ssim_after is None
@@ -70,8 +72,8 @@ def test_without_a_model_the_job_fails_saying_so(alice, media_storage):
 
     job = reload(job)
     assert job.status == "failed"
-    assert "No deblurring model is installed" in job.error
-    assert not job.result
+    assert 'No model serves "Best quality" yet' in job.error
+    assert not job.result and job.model_name == ""
 
 
 def test_retry_after_a_model_is_installed_succeeds(alice, media_storage, tiny_model_file):
@@ -79,7 +81,7 @@ def test_retry_after_a_model_is_installed_succeeds(alice, media_storage, tiny_mo
 
     job = new_job(alice)
     jobs.run(job.pk)
-    register_model(tiny_model_file, name="late", activate=True)
+    register_model(tiny_model_file, name="late", serve=["best"])
 
     jobs.retry(reload(job))
     assert reload(job).status == "queued"
@@ -207,3 +209,107 @@ def test_result_keeps_the_photos_mode(alice, active_model, mode):
     if "A" in mode:
         original = stored_image(job.photo.original.name)
         assert np.array_equal(np.asarray(result.getchannel("A")), np.asarray(original.getchannel("A")))
+
+
+# -- the model choices ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("choice", ["best", "fast"])
+def test_the_job_uses_the_model_serving_its_choice(alice, two_models, choice):
+    job = new_job(alice, choice=choice)
+
+    jobs.run(job.pk)
+
+    job = reload(job)
+    assert job.status == "succeeded", job.error
+    assert job.model_version == two_models[choice] and job.model_name == f"tiny-{choice}"
+
+
+def test_the_model_is_the_one_serving_the_choice_when_the_job_starts(alice, two_models):
+    job = new_job(alice, choice="best")
+    two_models["fast"].promote("best")
+
+    jobs.run(job.pk)
+
+    assert reload(job).model_name == "tiny-fast"
+
+
+def test_the_result_names_its_model_after_the_model_is_retired_and_deleted(alice, two_models):
+    job = new_job(alice, choice="fast")
+    jobs.run(job.pk)
+    fast = two_models["fast"]
+    two_models["best"].promote("fast")
+
+    fast.retire()
+    assert reload(job).model_name == "tiny-fast"
+    fast.delete()
+
+    job = reload(job)
+    assert job.status == "succeeded" and job.model_version is None and job.model_name == "tiny-fast"
+
+
+def test_a_model_deleted_while_its_job_ran_leaves_the_result_and_its_name(alice, two_models, monkeypatch):
+    from inference import engine
+
+    job = new_job(alice, choice="fast")
+    original_deblur = engine.deblur
+
+    def deblur_then_delete_the_model(*args, **kwargs):
+        output = original_deblur(*args, **kwargs)
+        two_models["best"].promote("fast")
+        two_models["fast"].delete()
+        return output
+
+    monkeypatch.setattr(engine, "deblur", deblur_then_delete_the_model)
+    jobs.run(job.pk)
+
+    job = reload(job)
+    assert job.status == "succeeded" and job.model_version is None and job.model_name == "tiny-fast"
+
+
+def test_a_finished_job_adds_its_inference_time_to_the_models_speed(alice, active_model, monkeypatch):
+    from inference import engine
+
+    original_deblur = engine.deblur
+
+    def slow_deblur(*args, **kwargs):
+        time.sleep(0.2)
+        return original_deblur(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "deblur", slow_deblur)
+    job = new_job(alice, content=photo_bytes(size=(100, 50)))  # 0.005 megapixels
+    started = time.monotonic()
+    jobs.run(job.pk)
+    whole_job = time.monotonic() - started
+
+    figures = ModelVersion.objects.get(pk=active_model.pk).speed[speed.worker_kind()]
+    assert figures["jobs"] == 1
+    # Inference only: at least the time in engine.deblur, less than the whole job.
+    assert 0.2 / 0.005 <= figures["seconds_per_megapixel"] < whole_job / 0.005
+
+
+def test_a_queued_job_estimates_its_time_from_the_speed_of_the_model_serving_its_choice(alice, two_models):
+    speed.record(two_models["best"], "cpu", seconds=40.0, megapixels=1.0)
+    speed.record(two_models["fast"], "cpu", seconds=2.0, megapixels=1.0)
+    size = (1000, 500)  # half a megapixel
+
+    best, fast = (new_job(alice, content=photo_bytes(size=size), choice=choice) for choice in ("best", "fast"))
+
+    assert reload(best).eta_seconds == pytest.approx(20.0)
+    assert reload(fast).eta_seconds == pytest.approx(1.0)
+
+
+def test_a_queued_job_without_a_measured_speed_has_no_estimate(alice, active_model):
+    assert reload(new_job(alice)).eta_seconds is None
+
+
+def test_the_queue_position_counts_running_jobs_and_those_queued_before(alice, bob, media_storage, monkeypatch):
+    monkeypatch.setattr("gallery.tasks.deblur.delay", lambda restoration_id: None)
+    first, second, third = (new_job(user) for user in (alice, bob, alice))
+    for job in (first, second, third):
+        jobs.enqueue(job.pk)
+    Restoration.objects.filter(pk=first.pk).update(status="running")
+
+    assert [reload(job).queue_position for job in (first, second, third)] == [None, 1, 2]
+    lost = new_job(bob)  # its message is not sent yet: it is behind every job that was
+    assert reload(lost).queue_position == 3

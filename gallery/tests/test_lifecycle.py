@@ -63,7 +63,7 @@ def test_upload_is_deblurred_by_a_worker_through_redis(client, alice, active_mod
     for photo in photos:
         status_url = reverse("gallery:status", args=[photo.pk])
         final = wait_for(lambda: (s := client.get(status_url).json())["status"] in ("succeeded", "failed") and s)
-        assert final == {"status": "succeeded", "progress": 1.0, "error": None, "eta_seconds": None}
+        assert final == {"status": "succeeded", "progress": 1.0, "error": None, "eta_seconds": None, "queue_position": None}
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def spawn_worker(var_dir: Path) -> subprocess.Popen:
 
 
 def test_job_of_a_killed_worker_is_picked_up_again(alice, shared_var, tiny_model_file, broker, settings):
-    register_model(tiny_model_file, name="tiny", activate=True)
+    register_model(tiny_model_file, name="tiny", serve=["best"])
     photo_id = None
     process = spawn_worker(shared_var)
     try:

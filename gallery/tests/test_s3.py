@@ -19,7 +19,7 @@ def keys(client, bucket: str) -> list[str]:
 
 @pytest.fixture
 def s3_model(s3_storage, tiny_model_file, db):
-    return register_model(tiny_model_file, name="tiny-s3", activate=True)
+    return register_model(tiny_model_file, name="tiny-s3", serve=["best"])
 
 
 @pytest.fixture

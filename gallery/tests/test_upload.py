@@ -165,3 +165,76 @@ def test_exif_orientation_applied_and_gps_stripped(alice_client, alice, storage_
         assert stored.size == (64, 96)
         assert not stored.getexif()
         assert "exif" not in stored.info
+
+
+# -- the model choice ----------------------------------------------------------
+
+
+def model_choice(page: str) -> str:
+    """The model choice's fieldset in the upload page."""
+    return page[page.index('<fieldset id="model-choice">') : page.index('<fieldset id="references">')]
+
+
+def test_upload_page_offers_both_choices_with_their_models_and_speed(alice_client, two_models):
+    from inference import speed
+
+    speed.record(two_models["fast"], "cpu", seconds=3.0, megapixels=1.0)
+    two_models["best"].provenance = {"summary": "SRN-DeblurNet, trained on real street-scene motion blur; slower"}
+    two_models["best"].metrics = {"seconds_per_megapixel_cpu2": 39.5}
+    two_models["best"].save()
+
+    page = alice_client.get(UPLOAD).content.decode()
+
+    fieldset = model_choice(page)
+    assert 'value="best"' in fieldset and 'value="fast"' in fieldset and "disabled" not in fieldset
+    assert 'id="id_model_0" checked' in fieldset  # best quality, the default
+    assert "tiny-best" in fieldset and "SRN-DeblurNet, trained on real street-scene motion blur; slower" in fieldset
+    assert "About 40 s per megapixel, as measured for its model card (cpu2)." in fieldset
+    assert "tiny-fast" in fieldset and "The tiny DeblurGAN" in fieldset
+    assert "About 3 s per megapixel on this site&#x27;s CPU workers." in fieldset
+    assert "No deblurring model is installed" not in page
+
+
+def test_a_choice_without_a_model_is_disabled_and_says_why(alice_client, media_storage, tiny_model_file):
+    from inference.registry import register_model
+
+    register_model(tiny_model_file, name="fast-only", serve=["fast"])
+
+    fieldset = model_choice(alice_client.get(UPLOAD).content.decode())
+
+    best = fieldset[: fieldset.index('value="fast"')]
+    assert "disabled" in best and "No model serves this choice yet" in best
+    assert 'id="id_model_1" checked' in fieldset  # the served choice is the default
+    assert "fast-only" in fieldset
+
+
+def test_upload_for_the_fast_model(alice_client, alice, two_models):
+    response = post(alice_client, upload("a.jpg", photo_bytes()), model="fast")
+
+    assert response.status_code == 302
+    assert Restoration.objects.get(photo__owner=alice).choice == "fast"
+
+
+def test_upload_without_a_choice_is_for_best_quality(alice_client, alice, two_models):
+    post(alice_client, upload("a.jpg", photo_bytes()))
+
+    assert Restoration.objects.get(photo__owner=alice).choice == "best"
+
+
+@pytest.mark.parametrize(
+    "choice, message",
+    [
+        ("fast", "No model serves &quot;Fast&quot; yet. Choose &quot;Best quality&quot; (best)."),
+        ("turbo", "Select a valid choice"),
+    ],
+)
+def test_a_choice_without_a_model_or_unknown_is_refused(alice_client, storage_root, tiny_model_file, choice, message):
+    from inference.registry import register_model
+
+    register_model(tiny_model_file, name="best-only", serve=["best"])
+
+    response = post(alice_client, upload("a.jpg", photo_bytes()), model=choice)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Photo.objects.exists() and stored_names(storage_root) == []

@@ -7,7 +7,6 @@ from django.core.management.base import CommandError
 from PIL import Image
 from skimage import data
 
-from inference.engine import NoModelInstalled
 from inference.registry import register_model
 
 PHOTO = data.chelsea()[:90, :120]  # 90 rows, 120 columns
@@ -62,7 +61,7 @@ def test_exif_orientation_is_applied_and_alpha_kept(active_model, tmp_path):
 
 
 def test_model_by_name_or_file_and_small_tiles(db, media_storage, tiny_model_file, photos, tmp_path):
-    register_model(tiny_model_file, name="candidate", activate=False)
+    register_model(tiny_model_file, name="candidate")
     image = str(photos / "cat.jpg")
 
     run(image, "--out", str(tmp_path / "by-name"), "--model", "candidate", "--tile", "80")
@@ -103,9 +102,26 @@ def test_clear_errors(active_model, photos, tmp_path, monkeypatch, args, message
         run(*args)
 
 
-def test_no_model_installed(db, photos, tmp_path):
-    with pytest.raises(CommandError, match=NoModelInstalled.MESSAGE):
+def test_a_choice_by_its_key_and_best_by_default(two_models, photos, tmp_path):
+    image = str(photos / "cat.jpg")
+    runs = {"default": [], "best": ["--model", "best"], "fast": ["--model", "fast"], "by-name": ["--model", "tiny-fast"]}
+
+    for folder, args in runs.items():
+        run(image, "--out", str(tmp_path / folder), *args)
+
+    result = {folder: np.asarray(Image.open(tmp_path / folder / "cat.png")) for folder in runs}
+    assert np.array_equal(result["default"], result["best"])
+    assert np.array_equal(result["fast"], result["by-name"])
+    assert not np.array_equal(result["best"], result["fast"])
+
+
+def test_no_model_serves_the_choice(db, media_storage, tiny_model_file, photos, tmp_path):
+    with pytest.raises(CommandError, match='No model serves "Best quality" yet'):
         run(str(photos), "--out", str(tmp_path / "out"))
+
+    register_model(tiny_model_file, name="best-only", serve=["best"])
+    with pytest.raises(CommandError, match='No model serves "Fast" yet'):
+        run(str(photos), "--out", str(tmp_path / "out"), "--model", "fast")
 
 
 def test_images_that_would_overwrite_each_other_are_refused(active_model, photos, tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from skimage import data
 
 from inference import engine, nets
-from inference.engine import NoModelInstalled, active_version, deblur, load_model, load_version
+from inference.engine import NoModelInstalled, deblur, load_model, load_version, serving_version
 from inference.metrics import psnr
 from inference.registry import register_model
 
@@ -101,16 +101,20 @@ def test_bad_arguments_are_refused(tiny_model, image, tile, overlap):
         deblur(tiny_model, image, tile=tile, overlap=overlap)
 
 
-def test_no_active_model_says_so(db):
-    with pytest.raises(NoModelInstalled, match="An administrator must install one"):
-        active_version()
+@pytest.mark.parametrize("choice, label", [("best", "Best quality"), ("fast", "Fast")])
+def test_no_model_serving_the_choice_says_which(db, choice, label):
+    with pytest.raises(NoModelInstalled, match=f'No model serves "{label}" yet. An administrator must choose one'):
+        serving_version(choice)
 
 
-def test_no_model_installed_survives_pickling():
+def test_no_model_installed_survives_pickling(db):
+    with pytest.raises(NoModelInstalled) as raised:
+        serving_version("fast")
+
     # Celery stores a task's exception by pickling it.
-    error = pickle.loads(pickle.dumps(NoModelInstalled()))
+    error = pickle.loads(pickle.dumps(raised.value))
 
-    assert str(error) == NoModelInstalled.MESSAGE
+    assert str(error) == str(raised.value)
 
 
 def test_load_model_loads_once_and_again_after_a_change(tmp_path, tiny_model_file):
@@ -129,7 +133,7 @@ def test_load_model_loads_once_and_again_after_a_change(tmp_path, tiny_model_fil
 
 
 def test_load_version_from_the_filesystem(active_model, tiny_model):
-    model = load_version(active_version())
+    model = load_version(serving_version())
 
     assert model.count_params() == active_model.parameter_count
     assert np.array_equal(deblur(model, PHOTO[:40, :40]), deblur(tiny_model, PHOTO[:40, :40]))

@@ -4,7 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from inference.models import ModelVersion
+from inference.models import ModelVersion, ServingChoice
 from inference.registry import register_model
 
 COMMAND = "inference.management.commands.ensure_default_model.DEFAULT_WEIGHTS"
@@ -26,38 +26,63 @@ def run() -> str:
     return out.getvalue()
 
 
-def test_installs_the_shipped_model_when_none_is_installed(db, media_storage, shipped):
-    assert "Installed the default model shipped-v2" in run()
+def serving_names() -> dict[str, str | None]:
+    return {key: version and version.name for key, version in ServingChoice.models_by_key().items()}
 
-    version = ModelVersion.active()
+
+def test_installs_the_shipped_model_for_both_choices_when_none_is_installed(db, media_storage, shipped):
+    assert "Installed the default model shipped-v2 (" in run()
+
+    version = ModelVersion.objects.get()
     assert version.name == "shipped-v2" and version.metrics == {"gopro_real_psnr": 25.0}
     assert version.file.read() == shipped.read_bytes()
+    assert serving_names() == {"best": "shipped-v2", "fast": "shipped-v2"}
 
 
-def test_leaves_an_installed_model_alone(db, active_model, shipped):
-    assert "A model is installed already (active: tiny-test)" in run()
+def test_leaves_models_an_administrator_chose_alone(db, active_model, shipped):
+    assert "Every choice has a model already (Best quality: tiny-test, Fast: tiny-test)" in run()
 
     assert list(ModelVersion.objects.values_list("name", flat=True)) == ["tiny-test"]
 
 
-def test_replaces_an_earlier_shipped_default_that_is_still_active(db, media_storage, tiny_model_file, shipped):
-    register_model(tiny_model_file, name="shipped-v1")
+def test_serves_fast_only_when_best_has_a_model(db, media_storage, tiny_model_file, shipped):
+    register_model(tiny_model_file, name="srn-like", serve=["best"])
 
-    assert "Installed the default model shipped-v2" in run()
-    assert ModelVersion.active().name == "shipped-v2"
+    assert "serving Fast." in run()
+
+    assert serving_names() == {"best": "srn-like", "fast": "shipped-v2"}
+
+
+def test_replaces_an_earlier_shipped_default_in_the_choices_it_served(db, media_storage, tiny_model_file, shipped):
+    register_model(tiny_model_file, name="shipped-v1", serve=["best", "fast"])
+
+    assert "serving Fast and Best quality, replacing shipped-v1." in run()
+    assert serving_names() == {"best": "shipped-v2", "fast": "shipped-v2"}
     # The earlier default stays registered, so an administrator can go back to it.
-    assert ModelVersion.objects.filter(name="shipped-v1", is_active=False).exists()
+    assert ModelVersion.objects.filter(name="shipped-v1").exists()
     assert "The default model shipped-v2 is installed already" in run()
 
 
 def test_an_earlier_shipped_default_that_an_administrator_replaced_stays_replaced(
     db, media_storage, tiny_model_file, shipped
 ):
-    register_model(tiny_model_file, name="shipped-v1")
-    register_model(tiny_model_file, name="trained-here")
+    register_model(tiny_model_file, name="shipped-v1", serve=["fast"])
+    register_model(tiny_model_file, name="trained-here", serve=["best"])
 
-    assert "A model is installed already (active: trained-here)" in run()
-    assert not ModelVersion.objects.filter(name="shipped-v2").exists()
+    assert "replacing shipped-v1" in run()
+
+    # Only fast, which the earlier default served, moves to the new one.
+    assert serving_names() == {"best": "trained-here", "fast": "shipped-v2"}
+
+
+def test_an_installed_default_is_not_put_back_where_an_administrator_took_it_out(
+    db, media_storage, tiny_model_file, shipped
+):
+    run()
+    register_model(tiny_model_file, name="trained-here", serve=["best", "fast"])
+
+    assert "is installed already; nothing changed" in run()
+    assert serving_names() == {"best": "trained-here", "fast": "trained-here"}
 
 
 def test_the_real_shipped_model_has_a_card_and_loads():

@@ -7,7 +7,11 @@
   const badge = document.getElementById("job-status");
 
   function describe(job) {
-    if (job.status === "queued") return "Waiting for a worker…";
+    if (job.status === "queued") {
+      let line = "Waiting for a worker…";
+      if (job.eta_seconds !== null) line += " about " + Math.max(1, Math.round(job.eta_seconds)) + " s once it starts;";
+      return line + " " + job.queue_position + (job.queue_position === 1 ? " photo" : " photos") + " ahead of it";
+    }
     let line = "Deblurring… " + Math.round(job.progress * 100) + "%";
     if (job.eta_seconds !== null) line += " · about " + Math.max(1, Math.round(job.eta_seconds)) + " s left";
     return line;

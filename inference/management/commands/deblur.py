@@ -31,7 +31,7 @@ def find_images(source: Path) -> list[Path]:
 
 
 def choose_model(name_or_path: str | None) -> keras.Model:
-    """The active model, a registered model by name, or a .keras file."""
+    """The model serving a choice (best when None), a registered model by name, or a .keras file."""
     try:
         return resolve_model(name_or_path)
     except (NoModelInstalled, ValueError) as exc:
@@ -52,7 +52,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("input", help="an image file, or a folder of images")
         parser.add_argument("--out", required=True, help="the folder for the results")
-        parser.add_argument("--model", help="a registered model's name or a .keras file (default: the active model)")
+        parser.add_argument(
+            "--model",
+            help="a registered model's name, a .keras file, or a choice: best or fast (default: the model serving best)",
+        )
         parser.add_argument("--tile", type=int, default=TILE, help=f"tile size in pixels (default {TILE})")
 
     def handle(self, *args, input: str, out: str, model: str | None, tile: int, **options) -> None:

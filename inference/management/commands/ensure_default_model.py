@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from inference.models import ModelVersion
+from inference.models import ModelVersion, ServingChoice
 from inference.registry import register_model
 
 # The trained default generator ships with the code; its card (JSON) names it, carries its
@@ -13,21 +13,40 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "default.ker
 
 class Command(BaseCommand):
     help = (
-        "Install the shipped default model as the active one when no model is installed, or when "
-        "the active one is an earlier shipped default; models that an administrator chose are left alone."
+        "Install the shipped default model for the choices that no model serves, or that an earlier "
+        "shipped default serves; choices that an administrator set are left alone."
     )
 
     def handle(self, *args, **options) -> None:
         card = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
-        active = ModelVersion.active()
         if ModelVersion.objects.filter(name=card["name"]).exists():
             self.stdout.write(f"The default model {card['name']} is installed already; nothing changed.")
             return
-        if ModelVersion.objects.exists() and (active is None or active.name not in card.get("replaces", [])):
-            self.stdout.write(f"A model is installed already (active: {active.name if active else 'none'}); nothing changed.")
+        serving = ServingChoice.models_by_key()
+        earlier = card.get("replaces", [])
+        replaced = {version.name for version in serving.values() if version and version.name in earlier}
+        # A choice takes the shipped model while no model serves it or an earlier shipped default
+        # does; never over a model an administrator chose.
+        serve = [
+            key
+            for key in (ServingChoice.Key.FAST, ServingChoice.Key.BEST)
+            if serving[key] is None or serving[key].name in replaced
+        ]
+        if not serve:
+            chosen = ", ".join(f"{ServingChoice.Key(key).label}: {version.name}" for key, version in serving.items())
+            self.stdout.write(f"Every choice has a model already ({chosen}); nothing changed.")
             return
         version = register_model(
-            DEFAULT_WEIGHTS, name=card["name"], activate=True, notes=card.get("notes", ""), metrics=card.get("metrics", {})
+            DEFAULT_WEIGHTS,
+            name=card["name"],
+            serve=serve,
+            notes=card.get("notes", ""),
+            metrics=card.get("metrics", {}),
+            provenance=card.get("provenance", {}),
         )
-        replaced = f", replacing {active.name}" if active else ""
-        self.stdout.write(f"Installed the default model {version.name} ({version.parameter_count:,} parameters){replaced}.")
+        served = " and ".join(ServingChoice.Key(key).label for key in serve)
+        replacing = f", replacing {', '.join(sorted(replaced))}" if replaced else ""
+        self.stdout.write(
+            f"Installed the default model {version.name} ({version.parameter_count:,} parameters), "
+            f"serving {served}{replacing}."
+        )

@@ -4,7 +4,7 @@ import keras
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from inference.engine import OVERLAP, TILE, NoModelInstalled, active_version, load_version
+from inference.engine import OVERLAP, TILE, NoModelInstalled, load_version, serving_version
 from inference.registry import resolve_model
 from training.datasets import DatasetUnusable, benchmark_folder
 from training.evaluate import evaluate
@@ -21,7 +21,10 @@ class Command(BaseCommand):
         where.add_argument("bench_dir", nargs="?", help="a folder holding blur/ and sharp/")
         where.add_argument("--dataset", help="a paired dataset ingested with import_pairs")
         which = parser.add_mutually_exclusive_group()
-        which.add_argument("--model", help="a registered model's name or a .keras file (default: the active model)")
+        which.add_argument(
+            "--model",
+            help="a registered model's name, a .keras file, or a choice: best or fast (default: the model serving best)",
+        )
         which.add_argument("--no-model", action="store_true", help="score the input and the baseline only")
         parser.add_argument("--tile", type=int, default=TILE, help=f"tile size in pixels (default {TILE})")
         parser.add_argument("--csv", help="also write the figures to this CSV file")
@@ -61,7 +64,7 @@ class Command(BaseCommand):
         """The model and its name; none, with the reason printed, when no model is installed."""
         try:
             if name_or_path is None:
-                version = active_version()
+                version = serving_version("best")
                 return load_version(version), version.name
             return resolve_model(name_or_path), name_or_path
         except NoModelInstalled as exc:

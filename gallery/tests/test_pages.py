@@ -1,0 +1,60 @@
+"""The photo page, its status and the history: what they say about the model choice,
+the model that made a result and the wait of a queued job."""
+
+import pytest
+from django.urls import reverse
+
+from gallery import jobs
+from gallery.models import Photo, Restoration
+from gallery.uploads import accept_photo
+from inference import speed
+
+from .conftest import photo_bytes, upload
+
+
+def new_photo(user, choice: str = "best", size=(96, 64)) -> Photo:
+    return accept_photo(user, upload("street.jpg", photo_bytes(size=size)), original_name="street.jpg", choice=choice)
+
+
+@pytest.fixture(autouse=True)
+def no_broker(monkeypatch):
+    monkeypatch.setattr("gallery.tasks.deblur.delay", lambda restoration_id: None)
+
+
+def test_a_queued_photo_says_how_long_it_will_take_and_how_many_are_ahead(alice_client, alice, bob, two_models):
+    speed.record(two_models["best"], "cpu", seconds=40.0, megapixels=1.0)
+    for user in (bob, bob):
+        jobs.enqueue(new_photo(user).restoration.pk)
+    photo = new_photo(alice, size=(1000, 1000))
+    jobs.enqueue(photo.restoration.pk)
+
+    page = alice_client.get(reverse("gallery:detail", args=[photo.pk])).content.decode()
+    status = alice_client.get(reverse("gallery:status", args=[photo.pk])).json()
+
+    assert "about 40 s once it starts; 2 photos ahead of it" in page
+    assert status["eta_seconds"] == pytest.approx(40.0) and status["queue_position"] == 2
+    assert '<dd id="model">Best quality</dd>' in page
+
+
+def test_a_result_names_its_model_and_choice_on_its_page_and_in_the_history(alice_client, alice, two_models):
+    photo = new_photo(alice, choice="fast")
+    jobs.run(photo.restoration.pk)
+    assert Restoration.objects.get(photo=photo).status == "succeeded"
+
+    page = alice_client.get(reverse("gallery:detail", args=[photo.pk])).content.decode()
+    history = alice_client.get(reverse("gallery:history")).content.decode()
+
+    assert '<dd id="model">Fast: tiny-fast</dd>' in page
+    assert "Fast: tiny-fast" in history
+
+
+def test_the_no_model_banner_shows_only_when_neither_choice_has_a_model(alice_client, media_storage, tiny_model_file):
+    from inference.registry import register_model
+
+    banner = "No deblurring model is installed"
+    assert banner in alice_client.get(reverse("gallery:history")).content.decode()
+
+    register_model(tiny_model_file, name="fast-only", serve=["fast"])
+
+    assert banner not in alice_client.get(reverse("gallery:history")).content.decode()
+    assert banner not in alice_client.get(reverse("gallery:upload")).content.decode()
