@@ -246,6 +246,8 @@ UNSPLASH_TIMEOUT_SECONDS = env.float("UNSPLASH_TIMEOUT_SECONDS", default=30.0)
 INFERENCE_TILE = env.int("INFERENCE_TILE", default=None)
 INFERENCE_OVERLAP = env.int("INFERENCE_OVERLAP", default=None)
 MODEL_CACHE_DIR = Path(env.str("MODEL_CACHE_DIR", default=str(VAR_DIR / "model-cache")))
+# The benchmark folders `manage.py evaluate` scores when it is given none.
+BENCHMARKS_DIR = Path(env.str("BENCHMARKS_DIR", default=str(BASE_DIR.parent / "shared" / "benchmarks")))
 # Registry packages that carry published weights (inference/pretrained.py), kept outside the
 # checkout so that a fresh clone on the same machine reuses them.
 PRETRAINED_CACHE_DIR = Path(env.str("PRETRAINED_CACHE_DIR", default=str(Path.home() / ".cache" / "deblur" / "pretrained")))

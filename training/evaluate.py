@@ -47,6 +47,7 @@ class ImageScores:
     input: Score
     baseline: Score
     model: Score | None
+    megapixels: float = 0.0
 
     def scores(self) -> list[tuple[str, Score]]:
         """(method, score) for the input, the baseline and the model if there is one."""
@@ -124,17 +125,27 @@ class EvaluationReport:
             writer.writeheader()
             writer.writerows(rows)
 
-    def write_json(self, path: Path) -> None:
-        report = {
+    @property
+    def seconds_per_megapixel(self) -> float | None:
+        """The model's seconds over all images, per megapixel of them."""
+        timed = [image for image in self.images if image.model is not None and image.model.seconds is not None]
+        megapixels = sum(image.megapixels for image in timed)
+        return sum(image.model.seconds for image in timed) / megapixels if timed and megapixels else None
+
+    def as_dict(self) -> dict:
+        return {
             "bench": str(self.bench_dir),
             "baseline": baseline.DESCRIPTION,
             "model": self.model,
             "tile": self.tile,
             "images": [image.row() for image in self.images],
             "mean": self.mean.row(),
+            "seconds_per_megapixel": self.seconds_per_megapixel,
             "unmatched": self.unmatched,
         }
-        path.write_text(json.dumps(report, indent=2) + "\n")
+
+    def write_json(self, path: Path) -> None:
+        path.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
 
 
 def find_pairs(bench_dir: Path) -> tuple[list[str], list[str]]:
@@ -258,7 +269,8 @@ def evaluate(
             on_tile = None if progress is None else lambda fraction: progress(index + fraction, len(names))
             restored, model_seconds = _timed(lambda: engine.deblur(model, blurred, tile=tile, progress=on_tile))
             model_score = score(restored, model_seconds)
-        images.append(ImageScores(name, score(blurred), score(sharpened, baseline_seconds), model_score))
+        megapixels = blurred.shape[0] * blurred.shape[1] / 1e6
+        images.append(ImageScores(name, score(blurred), score(sharpened, baseline_seconds), model_score, megapixels))
         if progress is not None:
             progress(index + 1, len(names))
     label = (model_label or model.name) if model is not None else None

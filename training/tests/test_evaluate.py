@@ -1,6 +1,7 @@
 import csv
 import json
 from io import StringIO
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -134,23 +135,95 @@ def test_command_by_file_and_without_a_model(db, bench, tiny_model_file):
     told_not_to = run(str(bench), "--no-model")
 
     assert f"Model: {tiny_model_file}" in by_file
-    assert 'No model serves "Best quality" yet' in without and "input and the baseline only" in without
+    assert "No model is registered. Scoring the input and the baseline only." in without
     for out in (without, told_not_to):
         mean_line = next(line for line in out.splitlines() if line.startswith("mean"))
         assert len(mean_line.split()) == 1 + 2 + 3  # input and baseline figures
         assert "Model:" not in out
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["--model", "nope"], "No model named 'nope'"),
-        (["--tile", "64"], "--tile must be more than 64"),
-    ],
-)
-def test_command_errors(db, bench, args, message):
-    with pytest.raises(CommandError, match=message):
-        run(str(bench), *args)
+def test_command_errors(db, bench, tiny_model_file):
+    with pytest.raises(CommandError, match="No model named 'nope'"):
+        run(str(bench), "--model", "nope")
+    with pytest.raises(CommandError, match="--tile must be more than 64"):
+        run(str(bench), "--model", str(tiny_model_file), "--tile", "64")
+
+
+def shifted(image: np.ndarray, dy: float, dx: float) -> np.ndarray:
+    moved = [ndimage.shift(image[..., c].astype(float), (dy, dx), order=3, mode="nearest") for c in range(3)]
+    return np.clip(np.rint(np.stack(moved, axis=-1)), 0, 255).astype(np.uint8)
+
+
+def test_a_benchmark_with_shifts_is_scored_aligned_and_cropped(tmp_path):
+    """Kohler's layout: the sharp frame is offset from the blurred one by shifts.tsv."""
+    bench = tmp_path / "kohler"
+    (bench / "blur").mkdir(parents=True)
+    (bench / "sharp").mkdir()
+    sharp = data.astronaut()[100:196, 100:228]
+    blurred = gaussian_blur(shifted(sharp, 2.5, -1.25))
+    Image.fromarray(sharp).save(bench / "sharp" / "im1.png")
+    Image.fromarray(blurred).save(bench / "blur" / "im1.png")
+    (bench / "shifts.tsv").write_text("name\tdy\tdx\t(shift to apply to sharp)\nim1\t2.50\t-1.25\n")
+
+    aligned = evaluate(bench, None).images[0].input
+    (bench / "shifts.tsv").unlink()
+    unaligned = evaluate(bench, None).images[0].input
+
+    target = shifted(sharp, 2.5, -1.25)[16:-16, 16:-16]
+    assert aligned.psnr == metrics.psnr(blurred[16:-16, 16:-16], target)
+    assert aligned.psnr > unaligned.psnr + 3
+
+
+def test_a_greyscale_benchmark_is_scored_in_grey(tmp_path, tiny_model_file):
+    """Levin's layout: grey pairs; the model's colour output is turned to grey first."""
+    bench = tmp_path / "levin"
+    (bench / "blur").mkdir(parents=True)
+    (bench / "sharp").mkdir()
+    sharp = data.camera()[:64, :80]
+    Image.fromarray(sharp).save(bench / "sharp" / "im1.png")
+    Image.fromarray(gaussian_blur(np.dstack([sharp] * 3))[..., 0]).save(bench / "blur" / "im1.png")
+    model = engine.load_model(tiny_model_file)
+
+    scores = evaluate(bench, model).images[0]
+
+    blurred_rgb = np.dstack([np.asarray(Image.open(bench / "blur" / "im1.png"))] * 3)
+    restored = engine.deblur(model, blurred_rgb)
+    grey = np.dstack([np.asarray(Image.fromarray(restored).convert("L"))] * 3)
+    assert scores.model.psnr == metrics.psnr(grey, np.dstack([sharp] * 3))
+    assert scores.model.psnr != metrics.psnr(restored, np.dstack([sharp] * 3))  # the net adds colour
+
+
+def test_by_default_every_benchmark_and_every_model_that_is_not_retired(db, media_storage, settings, bench, tmp_path):
+    from inference.nets import build_deblurgan, build_nafnet
+    from inference.registry import register_model
+
+    settings.BENCHMARKS_DIR = bench.parent
+    (bench.parent / "second").mkdir()
+    for side in ("blur", "sharp"):
+        (bench.parent / "second" / side).mkdir()
+        Image.fromarray(SHARP["chelsea.png"]).save(bench.parent / "second" / side / "chelsea.png")
+    small_nafnet = lambda: build_nafnet(width=8, enc_blocks=(1,), middle_blocks=1, dec_blocks=(1,))  # noqa: E731
+    nets = {"fast-one": small_nafnet(), "gan": build_deblurgan(filters=4, n_blocks=1), "old": small_nafnet()}
+    files = {name: tmp_path / f"{name}.keras" for name in nets}
+    for name, net in nets.items():
+        net.save(files[name])
+    register_model(files["fast-one"], name="fast-one", serve=["fast"])
+    register_model(files["gan"], name="gan", serve=["best"], provenance={"seen_in_training": ["second"]})
+    register_model(files["old"], name="old").retire()
+
+    out = run("--json", str(tmp_path / "all.json"))
+
+    summary = out[out.index("benchmark ") : out.index("Wrote")].splitlines()
+    assert [line.split()[:2] for line in summary[1:]] == [
+        [folder, method] for folder in ("bench", "second") for method in ("input", "baseline", "fast-one", "gan")
+    ]
+    assert "(seen in training)" in summary[-1] and "second" in summary[-1]
+    assert not any("(seen in training)" in line for line in summary[:-1])
+    reports = json.loads((tmp_path / "all.json").read_text())
+    assert [(Path(report["bench"]).name, report["model"]) for report in reports] == [
+        ("bench", "fast-one"), ("bench", "gan"), ("second", "fast-one"), ("second", "gan")
+    ]
+    assert all(report["seconds_per_megapixel"] > 0 for report in reports)
 
 
 def test_command_reports_a_folder_that_is_not_a_benchmark(db, tmp_path):

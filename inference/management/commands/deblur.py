@@ -7,7 +7,7 @@ from PIL import Image, ImageOps
 from pillow_heif import register_heif_opener
 from tqdm import tqdm
 
-from inference.engine import OVERLAP, TILE, NoModelInstalled, deblur
+from inference.engine import NoModelInstalled, deblur, tiling
 from inference.registry import resolve_model
 
 register_heif_opener()
@@ -56,13 +56,14 @@ class Command(BaseCommand):
             "--model",
             help="a registered model's name, a .keras file, or a choice: best or fast (default: the model serving best)",
         )
-        parser.add_argument("--tile", type=int, default=TILE, help=f"tile size in pixels (default {TILE})")
+        parser.add_argument("--tile", type=int, help="tile size in pixels (default: what suits the model's architecture)")
 
-    def handle(self, *args, input: str, out: str, model: str | None, tile: int, **options) -> None:
-        if tile <= 2 * OVERLAP:
-            raise CommandError(f"--tile must be more than {2 * OVERLAP} pixels.")
+    def handle(self, *args, input: str, out: str, model: str | None, tile: int | None, **options) -> None:
         images = find_images(Path(input))
         generator = choose_model(model)
+        overlap = tiling(generator)[1]
+        if tile is not None and tile <= 2 * overlap:
+            raise CommandError(f"--tile must be more than {2 * overlap} pixels for this model.")
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)
 
