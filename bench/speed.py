@@ -1,7 +1,8 @@
 """Seconds per megapixel of deblurring models on a 1280x720 photo, and the ratios between them.
 
-Every model runs through inference.engine.deblur at full resolution with the default tiles,
-as the workers run them: one warm-up run (graph building), then the median of three.
+Every model runs through inference.engine.deblur at full resolution with its architecture's
+tiles (engine.tiling: 512 px for the U-Nets, 1024 px with a 256-px overlap for SRN), as the
+workers run them: one warm-up run (graph building), then the median of three.
 `--model` takes a `.keras` file or the name of a registered model and may be repeated:
 
     .venv/bin/python bench/speed.py                      # default NAFNet (random weights) vs DeblurGAN
@@ -25,7 +26,7 @@ import numpy as np
 from common import nafnet, photo
 
 from inference import nets
-from inference.engine import TILE, deblur
+from inference.engine import deblur, tiling
 from inference.nets import build_deblurgan
 from inference.registry import resolve_model
 
@@ -36,7 +37,7 @@ TARGET_SECONDS_PER_MEGAPIXEL = {nets.NAFNET: 1.0, nets.SRN: 4.0}
 TARGET_RATIO = 8.0  # DeblurGAN / NAFNet
 
 
-def median_seconds(model: keras.Model, rgb: np.ndarray, tile: int, runs: int = RUNS) -> tuple[float, float]:
+def median_seconds(model: keras.Model, rgb: np.ndarray, tile: int | None, runs: int = RUNS) -> tuple[float, float]:
     """Median wall-clock and CPU seconds (all threads) per image. CPU time says what the
     work costs when other processes share the cores and stretch the wall-clock time."""
     deblur(model, rgb, tile=tile)
@@ -73,21 +74,23 @@ def main() -> None:
         default=[],
         help="a .keras file or a registered model's name; repeat it to time several (default: the default NAFNet, random weights)",
     )
-    parser.add_argument("--tile", type=int, default=TILE, help=f"tile size in pixels (default {TILE})")
+    parser.add_argument("--tile", type=int, help="tile size in pixels for every model (default: each architecture's, engine.tiling)")
     parser.add_argument("--runs", type=int, default=RUNS, help=f"timed runs after the warm-up, median taken (default {RUNS})")
     args = parser.parse_args()
 
     rgb, source = photo(WIDTH, HEIGHT)
     megapixels = WIDTH * HEIGHT / 1e6
-    print(f"Photo: {source}, {WIDTH}x{HEIGHT} ({megapixels:.2f} MP); tile {args.tile}; median of {args.runs} after a warm-up")
+    print(f"Photo: {source}, {WIDTH}x{HEIGHT} ({megapixels:.2f} MP); median of {args.runs} after a warm-up")
     seconds, architectures = {}, {}
     timed = models_to_time(args.model)
     width = max(len(label) for label, _ in timed)
     for label, model in timed:
         seconds[label], cpu = median_seconds(model, rgb, args.tile, args.runs)
         architectures[label] = model.name
+        tile, overlap = tiling(model)
+        tile = args.tile or tile
         print(
-            f"{label:{width}}  {model.count_params() / 1e6:6.2f} M parameters  "
+            f"{label:{width}}  {model.count_params() / 1e6:6.2f} M parameters  tile {tile:4d}/{overlap:3d}  "
             f"{seconds[label]:7.2f} s/image  {seconds[label] / megapixels:7.2f} s/MP  {cpu:7.2f} CPU s/image",
             flush=True,
         )

@@ -28,9 +28,9 @@ The commands behind the figures, from the repository root (OUT defaults to /tmp/
     .venv/bin/python bench/srn_runtimes.py flops             # arithmetic per megapixel, SRN and NAFNet
 
 Options:
-    tile512/256   fp32 through inference.engine.deblur, tiles of 512 (the engine's default) or 256 px,
-                  overlap 32 (output rounded to uint8 by the engine)
-    nafnet-tile512  the fast model the same way
+    engine        fp32 through inference.engine.deblur with its tiling for SRN (1024-px tiles, 256 px
+                  overlap: two 720x768 tiles for a 720p frame), output rounded to uint8 by the engine
+    nafnet-engine the fast model the same way (512-px tiles, 32 px overlap)
     nafnet-fp32   the fast model (inference/weights/default.keras) as fp32 below, for the ratio
     fp32          keras.models.load_model, predict_on_batch, TF's default threads (2 intra, 2 inter)
     intra1/intra2 as fp32 with tf.config.threading intra-op 1 or 2 threads, inter-op 1
@@ -63,7 +63,7 @@ KOHLER = ["kohler_im1_kernel1", "kohler_im2_kernel2", "kohler_im3_kernel3"]
 # Calibration images for int8: other frames and scenes than the scored ones.
 CALIBRATION = [("gopro-real", "000105"), ("gopro-real", "000115"), ("gopro-real", "000125"), ("kohler", "kohler_im4_kernel1")]
 NAFNET_KERAS = str(REPO / "inference" / "weights" / "default.keras")
-KERAS_OPTIONS = ["nafnet-fp32", "nafnet-tile512", "fp32", "tile512", "tile256", "intra1", "intra2", "onednn-off", "xla", "bf16", "bf16-f32head"]
+KERAS_OPTIONS = ["nafnet-fp32", "nafnet-engine", "fp32", "engine", "intra1", "intra2", "onednn-off", "xla", "bf16", "bf16-f32head"]
 ONNX_OPTIONS = ["ort-fp32", "ort-int8", "ort-int8-dyn", "ov-fp32", "ov-int8"]
 
 
@@ -107,17 +107,16 @@ def keras_runner(option: str, model_path: str):
     from inference import nets  # noqa: F401  (registers the custom layers)
 
     model = keras.models.load_model(NAFNET_KERAS if option.startswith("nafnet") else model_path, compile=False)
-    if option.endswith(("tile512", "tile256")):
-        # Through the engine, as the workers run it: tiles with 32 px overlap, feathered,
-        # rounded to uint8 (the engine needs Django for its model registry import).
+    if option.endswith("engine"):
+        # Through the engine, as the workers run it: the architecture's tiles and overlap
+        # (engine.tiling), feathered, rounded to uint8 (the engine needs Django).
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deblursite.settings")
         import django
 
         django.setup()
         from inference.engine import deblur
 
-        tile = int(option[-3:])
-        return lambda batch: deblur(model, np.rint(batch[0] * 255.0).astype(np.uint8), tile=tile)[np.newaxis].astype(np.float32) / 255.0
+        return lambda batch: deblur(model, np.rint(batch[0] * 255.0).astype(np.uint8))[np.newaxis].astype(np.float32) / 255.0
     if option == "bf16":
         keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
         low = nets.build_srn()
@@ -383,7 +382,7 @@ def command_compare(args) -> None:
         if big:
             print(f"{'':12} 1024x1024: {big[0]['wall'] / big[0]['megapixels']:.2f} s/MP")
     srn = {row[0]: row[1] for row in rows}
-    for option, how, same in (("nafnet-fp32", "whole frame", "fp32"), ("nafnet-tile512", "engine, 512-px tiles", "tile512")):
+    for option, how, same in (("nafnet-fp32", "whole frame", "fp32"), ("nafnet-engine", "through the engine", "engine")):
         nafnet = args.out / option / "timings.json"
         if nafnet.exists():
             best = json.loads(nafnet.read_text())["best_s_per_mp_720p"]
