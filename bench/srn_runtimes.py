@@ -340,7 +340,7 @@ def command_compare(args) -> None:
     sys.path.insert(0, str(REPO))
     from inference.metrics import psnr
 
-    names = [f"gopro-{name}" for name in GOPRO] + KOHLER
+    names = [name for name in [f"gopro-{name}" for name in GOPRO] + KOHLER if (args.out / "fp32" / f"{name}.npy").exists()]
     truths = {name: ground_truth(name) for name in names}
     crop = lambda image, border: image[border : image.shape[0] - border, border : image.shape[1] - border] if border else image  # noqa: E731
     base = {name: np.load(args.out / "fp32" / f"{name}.npy") for name in names}
@@ -368,19 +368,21 @@ def command_compare(args) -> None:
         mean = lambda values: float(np.mean(values)) if values else float("nan")  # noqa: E731
         rows.append((option, best, max_float, max_levels, min(agree), mean(gains["gopro"]), mean(gains["kohler"]), timing, len(present)))
     fp32 = next(row[1] for row in rows if row[0] == "fp32")
+    fp32_cpu = next(row[7]["best_cpu_s_per_mp_720p"] for row in rows if row[0] == "fp32")
     gopro_mean = np.mean([base_psnr[f"gopro-{name}"] for name in GOPRO])
-    kohler_mean = np.mean([base_psnr[name] for name in KOHLER])
+    kohler_mean = np.mean([base_psnr[name] for name in KOHLER if name in base_psnr])
     print(f"fp32 scores: gopro-real {gopro_mean:.2f} dB (3 frames), kohler aligned {kohler_mean:.2f} dB (3 pairs)")
-    print("option        s/MP  speed-up  max|d| float  max|d| levels  PSNR vs fp32 (min)  dPSNR gopro  dPSNR kohler")
+    print("option         s/MP  speed-up  CPU s/MP  CPU speed-up  max|d| float  max|d| levels  PSNR vs fp32 (min)  dPSNR gopro  dPSNR kohler")
     for option, best, max_float, max_levels, agree, gopro, kohler, timing, count in rows:
+        cpu = timing["best_cpu_s_per_mp_720p"]
         walls = [f"{call['wall']:.1f}" for call in timing["calls"] if call["image"].startswith("gopro-")]
         print(
-            f"{option:12} {best:6.2f}  {fp32 / best:7.2f}x  {max_float:12.2e}  {max_levels:13d}  {agree:18.2f}  {gopro:+11.3f}  {kohler:+12.3f}"
-            f"   {count} images; 720p walls {'/'.join(walls)} s, best CPU {timing['best_cpu_s_per_mp_720p']:.1f} s/MP; load {timing['load_before']}"
+            f"{option:12} {best:6.2f}  {fp32 / best:7.2f}x  {cpu:8.1f}  {fp32_cpu / cpu:11.2f}x  {max_float:12.2e}  {max_levels:13d}"
+            f"  {agree:18.2f}  {gopro:+11.3f}  {kohler:+12.3f}   {count} images; 720p walls {'/'.join(walls)} s; load {timing['load_before']}"
         )
         big = [call for call in timing["calls"] if call["image"] == "big-1024"]
         if big:
-            print(f"{'':12} 1024x1024: {big[0]['wall'] / big[0]['megapixels']:.2f} s/MP")
+            print(f"{'':12} 1024x1024: {big[0]['wall'] / big[0]['megapixels']:.2f} s/MP ({big[0]['cpu'] / big[0]['megapixels']:.1f} CPU s/MP)")
     srn = {row[0]: row[1] for row in rows}
     for option, how, same in (("nafnet-fp32", "whole frame", "fp32"), ("nafnet-engine", "through the engine", "engine")):
         nafnet = args.out / option / "timings.json"

@@ -41,6 +41,7 @@ class Pretrained:
     scope: str  # the checkpoint's variable scope, stripped before matching layer names
     provenance: dict = field(default_factory=dict)
     notes: str = ""
+    metrics: dict = field(default_factory=dict)  # the model card's figures (docs/models/)
 
 
 SRN_GOPRO = Pretrained(
@@ -75,6 +76,14 @@ SRN_GOPRO = Pretrained(
         "MIT, Copyright (c) 2018 Xin Tao. Trained on GoPro (terms unconfirmed: research use). "
         "See docs/models/srn-gopro.md."
     ),
+    # `manage.py evaluate` on ../shared/benchmarks (docs/models/srn-gopro.md); speed from
+    # bench/speed.py on the 2-core CPU, the estimate users see before any job has run.
+    metrics={
+        "gopro_real": {"input_psnr": 23.9289, "input_ssim": 0.789, "model_psnr": 31.28, "model_ssim": None},
+        "kohler": {"input_psnr": 25.5547, "input_ssim": 0.7661, "model_psnr": 25.11, "model_ssim": 0.7395},
+        "levin": {"input_psnr": 21.5492, "input_ssim": 0.5941, "model_psnr": 21.71, "model_ssim": 0.6207},
+        "seconds_per_megapixel_cpu2": 39.5,
+    },
 )
 
 PRETRAINED = {SRN_GOPRO.name: SRN_GOPRO}
@@ -208,4 +217,6 @@ def install(spec: Pretrained, cache_dir: Path) -> "ModelVersion":
     serve = [ServingChoice.Key.BEST] if best is None or best.name in shipped else []
     with tempfile.TemporaryDirectory() as folder:
         path = build_keras_file(spec, cache_dir, Path(folder) / f"{spec.name}.keras")
-        return register_model(path, name=spec.name, serve=serve, notes=spec.notes, provenance=spec.provenance)
+        return register_model(
+            path, name=spec.name, serve=serve, notes=spec.notes, provenance=spec.provenance, metrics=spec.metrics
+        )
