@@ -6,7 +6,8 @@ per image): the gopro-real frames 000100, 000110 and 000120 (1280x720), then thr
 pairs (800x800), optionally a 1024x1024 photo (`--big`). The first 720p call (frame 000100) is
 the warm-up (graph building, XLA or ONNX Runtime set-up) and is not counted; the figure is
 the best of the other two 720p calls, since the two cores are shared with other work (the
-CPU seconds of all threads are recorded too: they stretch less than wall time under load). Each option
+CPU seconds of all threads are recorded too: they stretch less than wall time under load).
+Each option
 writes its outputs (float32, before rounding) and timings under OUT/OPTION/; `compare`
 then scores every option against float32 and against the ground truth.
 
@@ -16,16 +17,23 @@ The ONNX options need packages that stay out of the project's venv: tf2onnx and 
     .venv/bin/pip install --no-deps --target /tmp/tf2onnx-pkgs tf2onnx==1.17.0 onnx
     python3 -m venv /tmp/ortvenv && /tmp/ortvenv/bin/pip install onnxruntime openvino onnx pillow
 
-The commands behind the figures, from the repository root (OUT defaults to /tmp/srnbench):
+The commands behind the figures in docs/benchmarks.md, from the repository root (OUT
+defaults to /tmp/srnbench; the second round used --out /tmp/srnbench-t2, with the two ONNX
+files linked into it), 2026-12-01:
 
     PYTHONPATH=.:/tmp/tf2onnx-pkgs .venv/bin/python bench/srn_runtimes.py export
     /tmp/ortvenv/bin/python bench/srn_runtimes.py quantize
     .venv/bin/python bench/srn_runtimes.py run fp32 --big
-    .venv/bin/python bench/srn_runtimes.py run bf16          # and bf16-f32head, intra1, intra2, xla, onednn-off
+    .venv/bin/python bench/srn_runtimes.py run bf16
+    .venv/bin/python bench/srn_runtimes.py run xla --quick      # and intra1, intra2 --quick
     /tmp/ortvenv/bin/python bench/srn_runtimes.py run ort-fp32   # and ort-int8, ov-fp32, ov-int8
-    .venv/bin/python bench/srn_runtimes.py screen OPTION     # one quick 384x384 timing, to decide what to run in full
+    .venv/bin/python bench/srn_runtimes.py run nafnet-fp32 --quick   # and nafnet-engine --quick
     .venv/bin/python bench/srn_runtimes.py compare
-    .venv/bin/python bench/srn_runtimes.py flops             # arithmetic per megapixel, SRN and NAFNet
+    .venv/bin/python bench/srn_runtimes.py flops                # arithmetic per megapixel, SRN and NAFNet
+    .venv/bin/python bench/srn_runtimes.py screen OPTION        # one 384x384 crop: a cheap look first
+                                                                # (the ort-int8-dyn figure, fp32 at low load)
+
+Options not run in full (no figures): engine, onednn-off, bf16-f32head, ort-int8-dyn.
 
 Options:
     engine        fp32 through inference.engine.deblur with its tiling for SRN (1024-px tiles, 256 px
