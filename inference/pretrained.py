@@ -88,8 +88,6 @@ SRN_GOPRO = Pretrained(
 )
 
 PRETRAINED = {SRN_GOPRO.name: SRN_GOPRO}
-# The card of the fast model that ships with the code (see ensure_default_model).
-SHIPPED_CARD = Path(__file__).resolve().parent / "weights" / "default.json"
 
 
 def sha256_of(path: Path) -> str:
@@ -210,9 +208,9 @@ def install(spec: Pretrained, cache_dir: Path) -> "ModelVersion":
     serves "Best quality" when no model does, or when only the shipped fast default does:
     a choice an administrator made is left alone."""
     from inference.models import ModelVersion, ServingChoice
-    from inference.registry import register_model
+    from inference.registry import DEFAULT_WEIGHTS, register_model
 
-    card = json.loads(SHIPPED_CARD.read_text())
+    card = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
     shipped = {card["name"], *card.get("replaces", [])}
     best = ModelVersion.serving(ServingChoice.Key.BEST)
     serve = [ServingChoice.Key.BEST] if best is None or best.name in shipped else []

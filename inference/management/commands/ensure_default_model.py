@@ -1,14 +1,9 @@
 import json
-from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
 from inference.models import ModelVersion, ServingChoice
-from inference.registry import register_model
-
-# The trained default generator ships with the code; its card (JSON) names it, carries its
-# benchmark figures and lists the earlier shipped defaults it replaces.
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "default.keras"
+from inference.registry import DEFAULT_WEIGHTS, register_model
 
 
 class Command(BaseCommand):

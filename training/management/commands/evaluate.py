@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from inference.engine import NoModelInstalled, tiling
-from inference.models import ModelVersion
+from inference.models import ModelVersion, ServingChoice
 from inference.registry import resolve_model
 from training.datasets import DatasetUnusable, benchmark_folder
 from training.evaluate import EvaluationReport, evaluate
@@ -90,7 +90,7 @@ class Command(BaseCommand):
     @staticmethod
     def label(name: str) -> str:
         """A choice stands for the model serving it."""
-        version = ModelVersion.serving(name) if name in ("best", "fast") else None
+        version = ModelVersion.serving(name) if name in ServingChoice.Key.values else None
         return version.name if version else name
 
     def score(self, folder: Path, generator: keras.Model | None, label: str | None, tile: int | None) -> EvaluationReport:
