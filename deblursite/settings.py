@@ -207,6 +207,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "deblur"
 CELERY_TASK_ROUTES = {
+    # Beat's checks have a queue of their own, so that they never wait behind a long job.
+    "gallery.requeue_stale": {"queue": "maintenance"},
+    "etl.resume_due": {"queue": "maintenance"},
+    "training.watch_runs": {"queue": "maintenance"},
     "inference.*": {"queue": "deblur"},
     "gallery.*": {"queue": "deblur"},
     "training.*": {"queue": "train"},
@@ -216,6 +220,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-jobs": {"task": "gallery.requeue_stale", "schedule": 60.0},
     "resume-ingestions": {"task": "etl.resume_due", "schedule": 60.0},
+    "watch-training-runs": {"task": "training.watch_runs", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A job whose worker stopped sending progress for this long is taken for dead and run again.
@@ -240,6 +245,11 @@ UNSPLASH_IMAGE_VARIANT = env.str("UNSPLASH_IMAGE_VARIANT", default="full")
 UNSPLASH_RETRIES = env.int("UNSPLASH_RETRIES", default=4)
 UNSPLASH_BACKOFF_SECONDS = env.float("UNSPLASH_BACKOFF_SECONDS", default=1.0)
 UNSPLASH_TIMEOUT_SECONDS = env.float("UNSPLASH_TIMEOUT_SECONDS", default=30.0)
+
+# Training runs (staff pages): a run whose worker sent no heartbeat for this long is taken
+# for dead; beat resumes it from its checkpoint this many times, then fails it.
+TRAINING_STALE_SECONDS = env.int("TRAINING_STALE_SECONDS", default=180)
+TRAINING_AUTO_RESUMES = env.int("TRAINING_AUTO_RESUMES", default=1)
 
 # Inference
 # Unset: what suits each architecture (inference.engine.TILING).

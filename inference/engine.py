@@ -57,13 +57,16 @@ def serving_version(choice: str = ServingChoice.Key.BEST) -> ModelVersion:
 
 
 def load_version(version: ModelVersion) -> keras.Model:
-    """The version's model. Files in a storage without local paths (S3) are downloaded
-    once into MODEL_CACHE_DIR."""
+    return load_model(local_file(version))
+
+
+def local_file(version: ModelVersion) -> Path:
+    """The version's `.keras` file on this disk. Files in a storage without local paths (S3)
+    are downloaded once into MODEL_CACHE_DIR."""
     try:
-        path = Path(version.file.path)
+        return Path(version.file.path)
     except NotImplementedError:
-        path = _download(version)
-    return load_model(path)
+        return _download(version)
 
 
 def _download(version: ModelVersion) -> Path:

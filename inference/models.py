@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -52,14 +53,20 @@ class ModelVersion(models.Model):
     def serving(cls, choice: str) -> "ModelVersion | None":
         return cls.objects.filter(serves__key=choice).first()
 
-    def promote(self, choice: str) -> None:
-        """Make this model serve the choice; new jobs of that choice use it from now on."""
+    def promote(self, choice: str, by=None) -> None:
+        """Make this model serve the choice; new jobs of that choice use it from now on.
+        Each change is recorded, so that it can be rolled back."""
         check_choice(choice)
         with transaction.atomic():
             # Locking this row first orders a promotion against a retirement of the same model.
             if ModelVersion.objects.select_for_update().get(pk=self.pk).retired_at is not None:
                 raise ValueError(f"{self.name} is retired and cannot serve a choice.")
             serving, _ = ServingChoice.objects.select_for_update().get_or_create(key=choice)
+            if serving.model_id == self.pk:
+                return
+            ServingChange.objects.create(
+                choice=choice, model=self, model_name=self.name, previous_name=serving.model.name if serving.model else "", by=by
+            )
             serving.model = self
             serving.save()
 
@@ -97,6 +104,40 @@ class ServingChoice(models.Model):
         """The model serving each choice, None where none does, in one query."""
         served = {row.key: row.model for row in cls.objects.select_related("model")}
         return {key: served.get(key) for key in cls.Key.values}
+
+
+class ServingChange(models.Model):
+    """A model set to serve a choice: the history that a rollback walks back."""
+
+    choice = models.CharField(max_length=10, choices=ServingChoice.Key.choices)
+    model = models.ForeignKey(ModelVersion, on_delete=models.SET_NULL, null=True, related_name="serving_changes")
+    model_name = models.CharField(max_length=100, help_text="Kept when the model is deleted.")
+    previous_name = models.CharField(max_length=100, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_choice_display()}: {self.previous_name or 'none'} -> {self.model_name}"
+
+
+def previous_model(choice: str) -> ModelVersion | None:
+    """The model that served the choice before the current one, if it can serve again."""
+    latest = ServingChange.objects.filter(choice=choice).first()
+    if latest is None or not latest.previous_name:
+        return None
+    return ModelVersion.objects.filter(name=latest.previous_name, retired_at=None).first()
+
+
+def rollback(choice: str, by=None) -> ModelVersion:
+    """Serve the choice with the model that served it before; a ValueError when there is none."""
+    previous = previous_model(choice)
+    if previous is None:
+        raise ValueError(f"{ServingChoice.Key(choice).label} has no earlier model to go back to.")
+    previous.promote(choice, by=by)
+    return previous
 
 
 def check_choice(choice: str) -> None:

@@ -10,6 +10,7 @@ from django.db.models.fields.files import FieldFile
 
 from deblursite.storage import datasets_storage
 
+from . import benchmark_guard
 from .models import Dataset, DatasetImage
 
 NOT_TRAINABLE = (
@@ -17,6 +18,11 @@ NOT_TRAINABLE = (
     "({licences}). Unsplash's API guidelines do not allow training AI models on its photos without "
     "permission; ingest them again with the licence basis that permits it."
 )
+BENCHMARK_IMAGES = (
+    "{n} image(s) of {dataset} are left out: they are benchmark images ({matches}). A benchmark "
+    "measures what a model learnt elsewhere: trained on, its figures would mean nothing."
+)
+SHOWN_MATCHES = 3
 
 
 class DatasetUnusable(ValueError):
@@ -44,6 +50,24 @@ def _copy(file: FieldFile, target: Path) -> None:
     partial.rename(target)
 
 
+def _licence_refusals(dataset: Dataset) -> str:
+    refused = dataset.images.filter(status=DatasetImage.Status.KEPT, trainable=False, benchmark_match="")
+    if not refused.exists():
+        return ""
+    licences = ", ".join(sorted(set(refused.values_list("licence", flat=True))))
+    return NOT_TRAINABLE.format(n=refused.count(), dataset=dataset.name, licences=licences)
+
+
+def _benchmark_refusals(dataset: Dataset) -> str:
+    refused = dataset.images.filter(status=DatasetImage.Status.KEPT).exclude(benchmark_match="")
+    n = refused.count()
+    if not n:
+        return ""
+    shown = [f"{row.source_id} is {row.benchmark_match}" for row in refused[:SHOWN_MATCHES]]
+    matches = "; ".join(shown + (["…"] if n > SHOWN_MATCHES else []))
+    return BENCHMARK_IMAGES.format(n=n, dataset=dataset.name, matches=matches)
+
+
 def training_photos(name: str) -> TrainingPhotos:
     """The trainable photos of a photo dataset in a local folder; non-trainable ones are refused, with the reason."""
     dataset = Dataset.objects.filter(name=name).first()
@@ -52,11 +76,9 @@ def training_photos(name: str) -> TrainingPhotos:
     if dataset.kind != Dataset.Kind.PHOTOS:
         raise DatasetUnusable(f"{name} is a paired dataset: train on sharp photos; evaluate on pairs.")
     kept = dataset.images.filter(status=DatasetImage.Status.KEPT)
-    refused = kept.filter(trainable=False)
-    left_out = ""
-    if refused.exists():
-        licences = ", ".join(sorted(set(refused.values_list("licence", flat=True))))
-        left_out = NOT_TRAINABLE.format(n=refused.count(), dataset=name, licences=licences)
+    # Again here: a dataset may have become a benchmark after these rows were ingested.
+    benchmark_guard.mark_matches(kept.filter(trainable=True), benchmark_guard.fingerprints())
+    left_out = " ".join(filter(None, (_licence_refusals(dataset), _benchmark_refusals(dataset))))
     folder = _cache(dataset) / "photos"
     rows = list(kept.filter(trainable=True))
     if not rows:
@@ -68,6 +90,13 @@ def training_photos(name: str) -> TrainingPhotos:
     for row in rows:
         _copy(row.processed, folder / f"{row.checksum}.png")
     return TrainingPhotos(folder=folder, used=len(rows), left_out=left_out)
+
+
+def training_rows(datasets):
+    """The manifest rows that training may use: kept, trainable photos of the datasets."""
+    return DatasetImage.objects.filter(
+        dataset__in=datasets, dataset__kind=Dataset.Kind.PHOTOS, status=DatasetImage.Status.KEPT, trainable=True
+    ).select_related("dataset")
 
 
 def benchmark_folder(name: str) -> Path:

@@ -121,8 +121,29 @@ def _extension(raw: bytes) -> str:
         return {"JPEG": "jpg", "MPO": "jpg", "TIFF": "tif", "HEIF": "heic"}.get(image.format, image.format.lower())
 
 
-def load(dataset: Dataset, candidate: Candidate, checked: Checked, phash: str) -> DatasetImage:
-    """Store the raw and processed copies and write the kept manifest row."""
+def benchmark_match(
+    dataset: Dataset, candidate: Candidate, phash: imagehash.ImageHash, blur_phash: imagehash.ImageHash | None
+) -> str:
+    """The benchmark image that the candidate's image, or its blurred partner, is or looks
+    like; "" if none. A benchmark's own images are not matched against each other: the frames
+    of one video look alike."""
+    # Imported here: benchmark_guard hashes benchmark files with this module's helpers.
+    from . import benchmark_guard
+
+    benchmarks = benchmark_guard.fingerprints(excluding=dataset)
+    images = [(candidate.raw, phash)] + ([(candidate.raw_blur, blur_phash)] if blur_phash is not None else [])
+    for raw, image_hash in images:
+        label = benchmark_guard.match(benchmarks, checksum(raw), image_hash)
+        if label is not None:
+            return label
+    return ""
+
+
+def load(
+    dataset: Dataset, candidate: Candidate, checked: Checked, phash: str, blur_phash: str, benchmark_match: str
+) -> DatasetImage:
+    """Store the raw and processed copies and write the kept manifest row. A benchmark image
+    is kept, to be seen, but never trainable."""
     stem = f"{dataset.name}/{checked.checksum}"
     processed = transform(checked.image)
     row = DatasetImage(
@@ -132,11 +153,13 @@ def load(dataset: Dataset, candidate: Candidate, checked: Checked, phash: str) -
         status=DatasetImage.Status.KEPT,
         checksum=checked.checksum,
         phash=phash,
+        blur_phash=blur_phash,
         width=processed.width,
         height=processed.height,
         bytes=len(candidate.raw) + len(candidate.raw_blur or b""),
         licence=candidate.licence,
-        trainable=candidate.trainable,
+        trainable=candidate.trainable and not benchmark_match,
+        benchmark_match=benchmark_match,
         attribution=candidate.attribution,
     )
     row.raw.save(f"raw/{stem}.{_extension(candidate.raw)}", ContentFile(candidate.raw), save=False)
@@ -177,6 +200,7 @@ def ingest(dataset: Dataset, candidate: Candidate) -> tuple[DatasetImage, bool]:
     try:
         checked = check(dataset, candidate)
         phash = perceptual_hash(checked.image)
+        blur_phash = perceptual_hash(checked.blur) if checked.blur is not None else None
         # Video frames of a paired set look alike by nature; only photo sets drop near duplicates.
         if dataset.kind == Dataset.Kind.PHOTOS:
             twin = near_duplicate_of(dataset, phash)
@@ -184,4 +208,6 @@ def ingest(dataset: Dataset, candidate: Candidate) -> tuple[DatasetImage, bool]:
                 raise Rejected(Reason.NEAR_DUPLICATE, f"Looks the same as {twin.source_id}.")
     except Rejected as exc:
         return _reject(dataset, candidate, exc.reason, exc.detail), True
-    return load(dataset, candidate, checked, str(phash)), True
+    match = benchmark_match(dataset, candidate, phash, blur_phash)
+    blur_hex = "" if blur_phash is None else str(blur_phash)
+    return load(dataset, candidate, checked, str(phash), blur_hex, match), True

@@ -4,9 +4,19 @@ from django import forms
 from django.conf import settings
 from django.core.validators import validate_slug
 
-from .models import Dataset, IngestJob
+from inference import nets
+from inference.models import ModelVersion
+
+from . import benchmark_guard
+from .datasets import training_rows
+from .degrade import SYNTHESES
+from .models import Dataset, DatasetImage, IngestJob
+from .trainer import TrainConfig
 
 Source = IngestJob.Source
+# What patch sides must be multiples of: the U-Nets' downsampling (nets.size_multiple of the
+# default sizes); SRN pads itself.
+PATCH_MULTIPLES = {nets.NAFNET: 8, nets.DEBLURGAN: 4, nets.SRN: 1}
 
 
 class IngestForm(forms.Form):
@@ -58,4 +68,65 @@ class IngestForm(forms.Form):
         if existing is not None and existing.kind != kind:
             self.add_error("dataset", f"{name} holds {existing.get_kind_display().lower()}; pick another dataset.")
         data["kind"] = kind
+        return data
+
+
+class RunForm(forms.Form):
+    """A new training run: what `manage.py train` takes, chosen on a page."""
+
+    label = forms.CharField(max_length=200, required=False, help_text="What this run tries, in a few words.")
+    datasets = forms.ModelMultipleChoiceField(
+        queryset=Dataset.objects.all(), widget=forms.CheckboxSelectMultiple, help_text="Sharp photo datasets."
+    )
+    architecture = forms.ChoiceField(choices=ModelVersion.Architecture.choices, initial=nets.NAFNET)
+    init_model = forms.ModelChoiceField(
+        queryset=ModelVersion.objects.filter(retired_at=None),
+        required=False,
+        empty_label="Random initialisation",
+        label="Initial weights",
+        help_text="Fine-tune a registered model of the same architecture.",
+    )
+    synthesis = forms.ChoiceField(
+        choices=[(name, name) for name in SYNTHESES], initial="default", help_text="How training pairs are blurred."
+    )
+    steps = forms.IntegerField(min_value=1, max_value=1_000_000, initial=20000, help_text="Content-loss steps.")
+    gan_steps = forms.IntegerField(
+        min_value=0, max_value=1_000_000, initial=0, label="Adversarial steps", help_text="WGAN-GP fine-tuning after them; 0 = off."
+    )
+    batch = forms.IntegerField(min_value=1, max_value=256, initial=8)
+    patch = forms.IntegerField(min_value=32, max_value=1024, initial=128, help_text="Training patch side, pixels.")
+    lr = forms.FloatField(min_value=1e-7, max_value=1.0, initial=1e-3, label="Learning rate")
+    seed = forms.IntegerField(min_value=0, initial=0)
+
+    def clean_datasets(self):
+        chosen = self.cleaned_data["datasets"]
+        for dataset in chosen:
+            if dataset.kind == Dataset.Kind.PAIRS:
+                raise forms.ValidationError(f"{dataset.name} holds blurred/sharp pairs: train on sharp photos; "
+                                            "pairs serve as benchmarks.")
+            if dataset.is_benchmark:
+                raise forms.ValidationError(f"{dataset.name} is a benchmark: models are measured on it, never trained on it.")
+        # Checked now, not only when the run starts: a dataset may have become a benchmark since.
+        benchmark_guard.mark_matches(training_rows(chosen), benchmark_guard.fingerprints())
+        trainable = training_rows(chosen).values("checksum").distinct().count()
+        needed = TrainConfig.n_holdout + 1
+        if trainable < needed:
+            matched = DatasetImage.objects.filter(dataset__in=chosen).exclude(benchmark_match="").count()
+            benchmark = f" {matched} of their photos are benchmark images, never trained on." if matched else ""
+            raise forms.ValidationError(
+                f"These datasets hold {trainable} trainable photo(s); a run needs at least {needed} "
+                f"({TrainConfig.n_holdout} are held out for validation).{benchmark}"
+            )
+        return chosen
+
+    def clean(self) -> dict:
+        data = super().clean()
+        architecture, init = data.get("architecture"), data.get("init_model")
+        if init is not None and architecture and init.architecture != architecture:
+            self.add_error("init_model", f"{init.name} is {init.get_architecture_display()}; pick that architecture "
+                                         "or another model.")
+        patch = data.get("patch")
+        multiple = PATCH_MULTIPLES.get(architecture, 1)
+        if patch and patch % multiple:
+            self.add_error("patch", f"{ModelVersion.Architecture(architecture).label} needs a multiple of {multiple}.")
         return data

@@ -98,6 +98,8 @@ def process(job: IngestJob, progress: Callable[[IngestJob], None] | None = None)
                 job.seen += 1
                 if row.status == row.Status.KEPT:
                     job.kept += 1
+                    if row.benchmark_match:
+                        _log(job, f"Kept {row.source_id}, not trainable: it is benchmark image {row.benchmark_match}.")
                 else:
                     job.rejected += 1
                     _log(job, f"Rejected {row.source_id}: {row.get_rejection_reason_display()}. {row.rejection_detail}")

@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from deblursite.storage import get_datasets_storage
+from inference.models import ModelVersion
 
 
 class Dataset(models.Model):
@@ -29,6 +31,7 @@ class Dataset(models.Model):
         return Dataset.objects.filter(pk=self.pk).aggregate(
             kept=Count("images", filter=kept),
             trainable=Count("images", filter=kept & Q(images__trainable=True)),
+            benchmark=Count("images", filter=kept & ~Q(images__benchmark_match="")),
             rejected=Count("images", filter=Q(images__status=DatasetImage.Status.REJECTED)),
         )
 
@@ -64,11 +67,17 @@ class DatasetImage(models.Model):
     rejection_detail = models.TextField(blank=True)
     checksum = models.CharField(max_length=64, blank=True, db_index=True, help_text="SHA-256 of the raw file.")
     phash = models.CharField(max_length=16, blank=True, help_text="Perceptual hash of the processed image.")
+    blur_phash = models.CharField(max_length=16, blank=True, help_text="Pairs: perceptual hash of the blurred image.")
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     bytes = models.PositiveBigIntegerField(default=0)
     licence = models.CharField(max_length=255, blank=True)
     trainable = models.BooleanField(default=False)
+    benchmark_match = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The benchmark image this one is, or looks the same as (SHA-256 or pHash): never trained on.",
+    )
     attribution = models.JSONField(default=dict, blank=True, help_text="Photographer and links, for credits.")
     raw = models.FileField(storage=get_datasets_storage, max_length=255, blank=True)
     processed = models.FileField(storage=get_datasets_storage, max_length=255, blank=True)
@@ -150,3 +159,73 @@ class ApiBudget(models.Model):
     api = models.CharField(max_length=50, unique=True)
     window_start = models.DateTimeField()
     used = models.PositiveIntegerField(default=0)
+
+
+class TrainingRun(models.Model):
+    """A training run started from the staff pages: what it trains (the trainer's config),
+    how far it is, and where its files live (`runs/<id>/` in the models storage)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        STOPPING = "stopping"
+        STOPPED = "stopped"
+        FAILED = "failed"
+        SUCCEEDED = "succeeded"
+
+    label = models.CharField(max_length=200, blank=True, help_text="What this run tries, in a few words.")
+    datasets = models.ManyToManyField(Dataset, related_name="runs")
+    architecture = models.CharField(max_length=20, choices=ModelVersion.Architecture.choices)
+    init_model = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="fine_tuning_runs",
+        help_text="Start from this model's weights instead of a random initialisation.",
+    )
+    config = models.JSONField(default=dict, help_text="training.trainer.TrainConfig, without its paths.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    step = models.PositiveIntegerField(default=0)
+    total_steps = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0.0, help_text="Training time so far, over every session of the run.")
+    seconds_per_step = models.FloatField(null=True, blank=True)
+    eta_seconds = models.FloatField(null=True, blank=True)
+    history = models.JSONField(
+        default=dict, blank=True, help_text="Chart series: name -> [[step, value], ...] from the run's CSV logs."
+    )
+    best_psnr = models.FloatField(null=True, blank=True)
+    best_ssim = models.FloatField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    auto_resumes = models.PositiveSmallIntegerField(
+        default=0, help_text="Times beat resumed the run after its worker stopped answering."
+    )
+    log = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    model = models.OneToOneField(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="training_run"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} ({self.get_architecture_display()}, {self.status})"
+
+    @property
+    def prefix(self) -> str:
+        """Where the run's checkpoints, logs and samples live in the models storage."""
+        return f"runs/{self.pk}/"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING, self.Status.STOPPING)
+
+    @property
+    def can_resume(self) -> bool:
+        return self.status in (self.Status.STOPPED, self.Status.FAILED) and self.step > 0

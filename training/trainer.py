@@ -67,7 +67,7 @@ CHANGEABLE_ON_RESUME = {"out", "checkpoint_every", "validate_every", "log_every"
 class TrainConfig:
     out: Path
     photos: Path | None = None  # a folder of sharp photos
-    arch: str = nets.NAFNET  # or nets.DEBLURGAN
+    arch: str = nets.NAFNET  # or nets.DEBLURGAN, nets.SRN
     steps: int = 20000  # stage 1 (content loss)
     gan_steps: int = 0  # stage 2 (adversarial fine-tuning); 0 = off
     batch: int = 8
@@ -83,13 +83,15 @@ class TrainConfig:
     weight_decay: float = 1e-4
     # Content loss = Charbonnier + fft_weight * L1 of the difference of the 2-D spectra.
     fft_weight: float = 0.05
+    # XLA: Keras decides ("auto"); False saves its compile time, which dominates tiny runs.
+    jit_compile: bool | str = "auto"
     checkpoint_every: int = 500
     validate_every: int = 500
     log_every: int = 50
     sample_steps: tuple[int, ...] = (0, 1000, 5000, 10000, 20000)
     seed: int = 0
-    # Start from this generator's weights (a .keras file of the same architecture and size)
-    # instead of a random initialisation: fine-tuning a trained model on new data.
+    # Start from this generator (a .keras file of architecture `arch`; its size settings
+    # below are then ignored) instead of a random initialisation: fine-tuning.
     init: Path | None = None
     # NAFNet size (inference.nets.build_nafnet's defaults).
     width: int = 16
@@ -190,11 +192,20 @@ def psnr(y_true, y_pred):
 
 
 def build_generator(config: TrainConfig) -> keras.Model:
+    if config.init is not None:
+        # Fine-tuning: the trained model itself, so its size need not be restated.
+        model = keras.models.load_model(config.init, compile=False)
+        if model.name != config.arch:
+            raise ValueError(f"{config.init} is a {model.name} model, not {config.arch}.")
+        return model
     if config.arch == nets.NAFNET:
         return nets.build_nafnet(config.width, config.enc_blocks, config.middle_blocks, config.dec_blocks)
     if config.arch == nets.DEBLURGAN:
         return nets.build_deblurgan(config.deblurgan_filters, config.deblurgan_blocks)
-    raise ValueError(f"Unknown architecture {config.arch!r}: expected {nets.NAFNET!r} or {nets.DEBLURGAN!r}.")
+    if config.arch == nets.SRN:
+        return nets.build_srn()
+    expected = ", ".join(repr(name) for name in nets.ARCHITECTURES)
+    raise ValueError(f"Unknown architecture {config.arch!r}: expected one of {expected}.")
 
 
 def learning_rate(config: TrainConfig) -> keras.optimizers.schedules.LearningRateSchedule:
@@ -210,18 +221,25 @@ def learning_rate(config: TrainConfig) -> keras.optimizers.schedules.LearningRat
 def compile_generator(model: keras.Model, config: TrainConfig) -> None:
     # beta_2 = 0.9 as NAFNet: the second moment follows the fast-changing early gradients.
     optimizer = keras.optimizers.AdamW(learning_rate(config), weight_decay=config.weight_decay, beta_2=0.9)
-    model.compile(optimizer=optimizer, loss=ContentLoss(config.fft_weight), metrics=[psnr])
+    model.compile(
+        optimizer=optimizer, loss=ContentLoss(config.fft_weight), metrics=[psnr], jit_compile=config.jit_compile
+    )
 
 
 # --- Data from a folder of photos. ---
 
 
-def check_not_benchmark(photos: list[Path]) -> None:
+def check_not_benchmark(photos: list[Path], benchmark_of: Callable[[Path], str | None] | None = None) -> None:
     """Benchmarks measure what a model learnt elsewhere; training on them makes the figures
-    meaningless."""
+    meaningless. A photo inside a folder named `benchmarks` is refused for where it is (a
+    benchmark not known to `benchmark_of` yet); with `benchmark_of` (a photo -> the benchmark
+    image it is or looks like, or None), a photo is refused for what it is, wherever it is."""
     for photo in photos:
         if "benchmarks" in photo.resolve().parts[:-1]:
             raise ValueError(f"{photo} is inside a 'benchmarks' folder: never train on benchmark photos.")
+        match = benchmark_of(photo) if benchmark_of else None
+        if match is not None:
+            raise ValueError(f"{photo} is benchmark image {match} (or a copy of it): never train on benchmark photos.")
 
 
 def photo_data(config: TrainConfig) -> TrainingData:
@@ -331,8 +349,13 @@ class WassersteinGAN(keras.Model):
         # Listed here, Keras resets them at each epoch (each log window).
         return list(self.trackers.values())
 
-    def compile(self, generator_optimizer: keras.optimizers.Optimizer, critic_optimizer: keras.optimizers.Optimizer):
-        super().compile()
+    def compile(
+        self,
+        generator_optimizer: keras.optimizers.Optimizer,
+        critic_optimizer: keras.optimizers.Optimizer,
+        jit_compile: bool | str = "auto",
+    ):
+        super().compile(jit_compile=jit_compile)
         self.generator_optimizer = generator_optimizer
         self.critic_optimizer = critic_optimizer
         # Built now, so that a checkpoint's optimizer state can load before the first step.
@@ -419,6 +442,7 @@ def build_gan(generator: keras.Model, config: TrainConfig) -> WassersteinGAN:
     gan.compile(
         keras.optimizers.Adam(config.gan_lr, beta_1=0.5, beta_2=0.999),
         keras.optimizers.Adam(config.gan_lr, beta_1=0.5, beta_2=0.999),
+        jit_compile=config.jit_compile,
     )
     return gan
 
@@ -681,8 +705,6 @@ def train(
         model = keras.models.load_model(out / CHECKPOINT_DIR / LATEST)
     else:
         model = build_generator(config)
-        if config.init is not None:
-            model.set_weights(keras.models.load_model(config.init, compile=False).get_weights())
         compile_generator(model, config)
     multiple = nets.size_multiple(model)
     if config.patch % multiple or config.validation_patch % multiple:

@@ -6,7 +6,6 @@ import zipfile
 
 import numpy as np
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
@@ -21,13 +20,6 @@ def photo_file(seed: int, size=(320, 288)) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels, "RGB").resize(size, Image.Resampling.BICUBIC).save(buffer, "JPEG", quality=92)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def staff_client(client, db):
-    admin = get_user_model().objects.create_user("root", "root@example.com", "x", is_staff=True)
-    client.force_login(admin)
-    return client
 
 
 @pytest.fixture

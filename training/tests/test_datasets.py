@@ -146,7 +146,7 @@ def test_import_photos_from_a_folder(tmp_path):
     for reason in ("duplicate", "too_small", "unsupported_type"):
         assert f"rejected as {reason}: 1" in output
     dataset = Dataset.objects.get(name="mine")
-    assert dataset.counts() == {"kept": 4, "trainable": 4, "rejected": 3}
+    assert dataset.counts() == {"kept": 4, "trainable": 4, "benchmark": 0, "rejected": 3}
     assert set(dataset.images.values_list("licence", flat=True)) == {"CC0 1.0"}
 
 

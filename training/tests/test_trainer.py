@@ -39,6 +39,7 @@ def tiny_config(out: Path, **overrides) -> TrainConfig:
         log_every=2,
         sample_steps=(0, 6),
         validation_patch=PATCH,
+        jit_compile=False,
     )
     return TrainConfig(**{**settings, **overrides})
 

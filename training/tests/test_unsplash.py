@@ -413,7 +413,7 @@ def test_ingest_unsplash_command_reports_kept_and_rejected(fake_unsplash):
     assert "4 kept, 1 rejected" in output and "succeeded" in output
     assert "rejected as download_failed: 1" in output
     dataset = Dataset.objects.get(name="cats")
-    assert dataset.counts() == {"kept": 4, "trainable": 0, "rejected": 1}
+    assert dataset.counts() == {"kept": 4, "trainable": 0, "benchmark": 0, "rejected": 1}
     assert fake_unsplash.searches()[0].query["query"] == "cats"
 
 
@@ -423,7 +423,7 @@ def test_ingest_unsplash_command_with_a_licence_basis_makes_trainable_photos(fak
         "--licence-basis", "Unsplash+ licence, agreement 42", stdout=StringIO(), stderr=StringIO(),
     )  # fmt: skip
 
-    assert Dataset.objects.get(name="dogs").counts() == {"kept": 2, "trainable": 2, "rejected": 0}
+    assert Dataset.objects.get(name="dogs").counts() == {"kept": 2, "trainable": 2, "benchmark": 0, "rejected": 0}
 
 
 def test_ingest_unsplash_command_says_when_it_paused(fake_unsplash, settings):

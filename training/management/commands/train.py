@@ -1,13 +1,16 @@
 import argparse
+from functools import partial
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from inference import nets
+from training import benchmark_guard
+from training.data import list_photos
 from training.datasets import DatasetUnusable, training_photos
 from training.degrade import SYNTHESES
-from training.trainer import TrainConfig, read_state, train
+from training.trainer import TrainConfig, check_not_benchmark, read_state, train
 
 
 def block_counts(text: str) -> tuple[int, ...]:
@@ -93,6 +96,12 @@ class Command(BaseCommand):
         photos = Path(options["photos"])
         if not photos.is_dir():
             raise CommandError(f"{photos} is not a folder.")
+        # A dataset's photos were checked by training_photos; a folder's are checked here, by content.
+        benchmark_of = partial(benchmark_guard.file_match, benchmark_guard.shared_fingerprints())
+        try:
+            check_not_benchmark(list_photos(photos), benchmark_of)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         return photos
 
     def config(self, options: dict) -> TrainConfig:

@@ -1,12 +1,9 @@
-"""Admin pages for the training data: datasets, their images with provenance,
-and ingestion jobs. Staff only; everyone else signed in gets 403."""
+"""Staff pages for the training data: datasets, their images with provenance, and
+ingestion jobs."""
 
 import uuid
-from collections.abc import Callable
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -16,23 +13,13 @@ from django.views.decorators.http import require_POST
 from deblursite.storage import datasets_storage
 from gallery.media import file_response
 
-from . import ingest
-from .datasets import delete_dataset
-from .forms import IngestForm
-from .models import Dataset, DatasetImage, IngestJob
+from .. import ingest
+from ..datasets import delete_dataset
+from ..forms import IngestForm
+from ..models import Dataset, DatasetImage, IngestJob
+from .access import staff_required
 
 IMAGES_PER_PAGE = 60
-
-
-def staff_required(view: Callable) -> Callable:
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_staff:
-            raise PermissionDenied("Only staff can manage training data.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 @staff_required

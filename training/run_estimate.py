@@ -1,0 +1,45 @@
+"""How long a run will take on the train worker: from the speed of the last runs of the same
+architecture there, else from a measurement on the 2-core development CPU."""
+
+import statistics
+from dataclasses import dataclass
+
+from inference import nets
+
+from .models import TrainingRun
+
+# Seconds per content-loss step at batch 8, patch 128 on the 2-core CPU (bench/train_speed.py,
+# figures in docs/benchmarks.md). Time grows with the pixels of a batch.
+CPU_SECONDS_PER_STEP = {nets.NAFNET: 0.0, nets.DEBLURGAN: 0.0, nets.SRN: 0.0}
+REFERENCE_PIXELS = 8 * 128 * 128
+# An adversarial step runs the critic critic_steps (5) times and the generator once.
+ADVERSARIAL_COST = 3.0
+RECENT_RUNS = 5
+
+
+@dataclass(frozen=True)
+class Estimate:
+    seconds: float | None
+    text: str
+
+
+def _duration(seconds: float) -> str:
+    minutes = seconds / 60
+    if minutes < 90:
+        return f"about {max(1, round(minutes))} min"
+    return f"about {minutes / 60:.1f} h"
+
+
+def estimate(architecture: str, *, steps: int, gan_steps: int, batch: int, patch: int) -> Estimate:
+    if architecture not in CPU_SECONDS_PER_STEP or min(steps, batch, patch) < 1:
+        return Estimate(None, "Choose an architecture, steps, batch and patch to see an estimate.")
+    recent = TrainingRun.objects.filter(architecture=architecture, seconds_per_step__isnull=False)[:RECENT_RUNS]
+    rates = [run.seconds_per_step / (run.config["batch"] * run.config["patch"] ** 2) for run in recent]
+    if rates:
+        per_pixel = statistics.median(rates)
+        basis = f"the speed of the last {len(rates)} {architecture} run(s) on the train worker"
+    else:
+        per_pixel = CPU_SECONDS_PER_STEP[architecture] / REFERENCE_PIXELS
+        basis = "a measurement on a 2-core CPU (no run of this architecture yet); a GPU worker is much faster"
+    seconds = (steps + ADVERSARIAL_COST * gan_steps) * batch * patch * patch * per_pixel
+    return Estimate(seconds, f"{_duration(seconds)} of training, from {basis}, then the benchmark scoring.")
