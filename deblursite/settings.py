@@ -250,6 +250,8 @@ UNSPLASH_TIMEOUT_SECONDS = env.float("UNSPLASH_TIMEOUT_SECONDS", default=30.0)
 # for dead; beat resumes it from its checkpoint this many times, then fails it.
 TRAINING_STALE_SECONDS = env.int("TRAINING_STALE_SECONDS", default=180)
 TRAINING_AUTO_RESUMES = env.int("TRAINING_AUTO_RESUMES", default=1)
+# XLA for new runs: "auto" lets Keras decide; "false" skips its compile time (minutes on a CPU).
+TRAINING_JIT_COMPILE = {"true": True, "false": False}.get(env.str("TRAINING_JIT_COMPILE", default="auto"), "auto")
 
 # Inference
 # Unset: what suits each architecture (inference.engine.TILING).

@@ -54,6 +54,7 @@ def run_settings(**chosen) -> dict:
         # As the seed's notebook: the start, a quarter, half way and the end.
         "sample_steps": sorted({0, total // 4, total // 2, total}),
     }
+    chosen.setdefault("jit_compile", settings.TRAINING_JIT_COMPILE)
     config = TrainConfig(out=Path("."), **{**schedule, **chosen}).to_json()
     return {name: value for name, value in config.items() if name not in PATH_SETTINGS}
 
@@ -172,7 +173,8 @@ class Reporter:
         self.first_step: int | None = None
         self.seconds_before = run.seconds
         self.last_report = 0.0
-        self.validations = 0
+        # A resumed run has logged its earlier validations already.
+        self.validations = len(read_history(folder)["val_psnr"])
 
     def __call__(self, step: int, total: int, logs: dict) -> None:
         if self.first_step is None:
@@ -265,7 +267,8 @@ def execute(run_id: int, worker: str) -> None:
         reporter.report(result.step + result.gan_step, run.total_steps)
     except StopRequested:
         run_files.upload(run, folder, {})
-        _update(run, f"Stopped at step {run_step(folder)}; resume continues from there.", status=Status.STOPPED)
+        step = run_step(folder)
+        _update(run, f"Stopped at step {step}; resume continues from there.", status=Status.STOPPED, step=step)
         return
     except Superseded as exc:
         log.warning("Run %s: %s; this worker leaves it.", run_id, exc)
@@ -273,7 +276,8 @@ def execute(run_id: int, worker: str) -> None:
     except KeyboardInterrupt:
         # The worker is shutting down (SIGTERM): back to the queue, and on with the shutdown.
         run_files.upload(run, folder, {})
-        _update(run, "The worker shut down; queued to resume from the checkpoint.", status=Status.QUEUED)
+        step = run_step(folder)
+        _update(run, f"The worker shut down at step {step}; queued to resume from there.", status=Status.QUEUED, step=step)
         enqueue(run)
         os.kill(os.getpid(), signal.SIGTERM)
         return

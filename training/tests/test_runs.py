@@ -138,6 +138,7 @@ def test_stop_then_resume_on_another_disk_gives_the_weights_of_a_straight_run(ph
     straight.refresh_from_db()
     assert stopped.status == Status.SUCCEEDED, stopped.log
     assert "from its checkpoint at step" in stopped.log
+    assert stopped.log.count("Step 0: validation") == 1  # the resumed session logs its own validations only
     for a, b in zip(weights(straight.model), weights(stopped.model), strict=True):
         np.testing.assert_array_equal(a, b)
 

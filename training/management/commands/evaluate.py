@@ -9,6 +9,7 @@ from tqdm import tqdm
 from inference.engine import NoModelInstalled, tiling
 from inference.models import ModelVersion, ServingChoice
 from inference.registry import resolve_model
+from training.benchmarks import shared_benchmarks
 from training.datasets import DatasetUnusable, benchmark_folder
 from training.evaluate import EvaluationReport, evaluate
 
@@ -66,10 +67,9 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
         if bench_dir:
             return [Path(bench_dir)]
-        root = Path(settings.BENCHMARKS_DIR)
-        folders = sorted(path for path in root.iterdir() if (path / "blur").is_dir()) if root.is_dir() else []
+        folders = [benchmark.folder for benchmark in shared_benchmarks()]
         if not folders:
-            raise CommandError(f"No benchmark folder given, and {root} (BENCHMARKS_DIR) holds none.")
+            raise CommandError(f"No benchmark folder given, and {settings.BENCHMARKS_DIR} (BENCHMARKS_DIR) holds none.")
         return folders
 
     def choose_models(self, names: list[str] | None) -> list[tuple[keras.Model | None, str | None]]:

@@ -1,0 +1,41 @@
+"""The processes `make run` starts (Procfile): a worker for every queue a task is routed to,
+users' deblurring alone on its worker, training at low priority, beat's checks on a queue
+that no long job holds up."""
+
+import shlex
+from pathlib import Path
+
+from celery import current_app
+from django.conf import settings
+
+PROCFILE = Path(__file__).resolve().parents[2] / "Procfile"
+
+
+def processes() -> dict[str, list[str]]:
+    lines = [line.split(":", 1) for line in PROCFILE.read_text().splitlines() if line.strip()]
+    return {name: shlex.split(command) for name, command in lines}
+
+
+def queues_of(command: list[str]) -> set[str]:
+    return set(command[command.index("--queues") + 1].split(",")) if "--queues" in command else set()
+
+
+def test_every_routed_queue_has_a_worker_and_deblur_has_its_own():
+    workers = {name: queues_of(command) for name, command in processes().items() if "worker" in command}
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} | {settings.CELERY_TASK_DEFAULT_QUEUE}
+    assert routed <= set().union(*workers.values())
+    assert [queues for queues in workers.values() if "deblur" in queues] == [{"deblur"}]
+    assert all(command[command.index("--pool") + 1] == "solo" for name, command in processes().items() if name in workers)
+
+
+def test_training_runs_at_the_lowest_priority_one_at_a_time():
+    (train,) = [command for command in processes().values() if "train" in queues_of(command)]
+    assert train[:3] == ["nice", "-n", "19"] and train[train.index("--pool") + 1] == "solo"
+
+
+def test_beat_runs_once_and_its_tasks_go_to_the_maintenance_queue():
+    beats = [command for command in processes().values() if "--beat" in command]
+    assert len(beats) == 1 and queues_of(beats[0]) == {"maintenance"}
+    router = current_app.amqp.router
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert router.route({}, entry["task"])["queue"].name == "maintenance", entry["task"]
