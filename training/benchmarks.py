@@ -10,6 +10,9 @@ from pathlib import Path
 import keras
 from django.conf import settings
 
+from inference.engine import load_version
+from inference.models import ModelVersion
+
 from .datasets import DatasetUnusable, benchmark_folder
 from .evaluate import EvaluationReport, evaluate
 from .models import Dataset
@@ -80,4 +83,13 @@ def score(
     for benchmark in benchmarks:
         progress = None if on_image is None else (lambda done, total, name=benchmark.name: on_image(name))
         results[benchmark.key] = figures(evaluate(benchmark.folder, model, progress=progress, model_label=label))
+    return results
+
+
+def score_version(version: ModelVersion) -> dict[str, dict]:
+    """Score a registered model on every benchmark now and keep the figures on it (a dataset
+    marked as a benchmark after the model was registered, or a model registered by hand)."""
+    results = score(load_version(version), version.name, all_benchmarks())
+    version.metrics = {**version.metrics, **results}
+    version.save(update_fields=["metrics"])
     return results

@@ -21,7 +21,7 @@ from inference.models import ModelVersion
 from . import run_files, run_report
 from .datasets import DatasetUnusable, training_photos
 from .models import Dataset, TrainingRun
-from .trainer import TrainConfig, TrainResult, read_state, train
+from .trainer import Terminated, TrainConfig, TrainResult, read_state, train
 
 log = logging.getLogger(__name__)
 Status = TrainingRun.Status
@@ -273,14 +273,17 @@ def execute(run_id: int, worker: str) -> None:
     except Superseded as exc:
         log.warning("Run %s: %s; this worker leaves it.", run_id, exc)
         return
-    except KeyboardInterrupt:
-        # The worker is shutting down (SIGTERM): back to the queue, and on with the shutdown.
+    except KeyboardInterrupt as interrupt:
+        # The worker is shutting down: back to the queue, and on with the shutdown.
         run_files.upload(run, folder, {})
         step = run_step(folder)
         _update(run, f"The worker shut down at step {step}; queued to resume from there.", status=Status.QUEUED, step=step)
         enqueue(run)
-        os.kill(os.getpid(), signal.SIGTERM)
-        return
+        if isinstance(interrupt, Terminated):
+            # The trainer took SIGTERM from Celery's handler: give it back, for a warm shutdown.
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise
     except (ValueError, DatasetUnusable, OSError) as exc:
         _fail(run, str(exc))
         return

@@ -1,11 +1,13 @@
-"""Thin Celery wrappers; the work is in training.ingest and training.runs."""
+"""Thin Celery wrappers; the work is in training.ingest, training.runs and training.benchmarks."""
 
 import socket
 
 from celery import shared_task
 
+from inference.models import ModelVersion
+
+from . import benchmarks, runs
 from . import ingest as ingestion
-from . import runs
 
 
 @shared_task(name="etl.ingest")
@@ -26,3 +28,10 @@ def train_run(self, run_id: int) -> None:
 @shared_task(name="training.watch_runs")
 def watch_runs() -> int:
     return len(runs.watch())
+
+
+@shared_task(name="training.score_model")
+def score_model(version_id: int) -> None:
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is not None:
+        benchmarks.score_version(version)

@@ -531,17 +531,21 @@ def hardware() -> str:
     return ", ".join([cpu, f"{os.cpu_count()} cores", *gpus])
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived while training."""
+
+
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a stopped container or Celery worker) raises KeyboardInterrupt, so that it
-    takes the same save-then-exit path as Ctrl-C. Signal handlers can only be set from
+    """SIGTERM (a stopped container or Celery worker) raises Terminated, a KeyboardInterrupt,
+    so that it takes the same save-then-exit path as Ctrl-C. Signal handlers can only be set from
     the main thread; elsewhere this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
+        raise Terminated(f"signal {signum}")
 
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:

@@ -28,4 +28,5 @@ urlpatterns = [
     path("models/<slug:name>/", model_versions.model_detail, name="model"),
     path("models/<slug:name>/promote/", model_versions.model_promote, name="model-promote"),
     path("models/<slug:name>/retire/", model_versions.model_retire, name="model-retire"),
+    path("models/<slug:name>/score/", model_versions.model_score, name="model-score"),
 ]

@@ -219,7 +219,8 @@ def test_train_command_trains_on_the_trainable_photos_of_a_dataset(tmp_path, cap
 
     call_command(
         "train", dataset="trainable", out=str(tmp_path / "run"), steps=1, batch=1, patch=32,
-        checkpoint_every=1, validate_every=1, stdout=out, stderr=err,
+        checkpoint_every=1, validate_every=1, width=4, enc_blocks=(1,), middle_blocks=1, dec_blocks=(1,),
+        stdout=out, stderr=err,
     )  # fmt: skip
 
     assert "Training on 5 photos of dataset trainable" in out.getvalue()

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from deblursite.celery import app
+from inference.registry import register_model
 from gallery.tests.test_browser import SHOTS, browser_page  # noqa: F401 (fixture)
 from training.models import TrainingRun
 from training.tests.test_runs import benchmark, photos  # noqa: F401 (fixtures)
@@ -26,9 +27,11 @@ def train_worker(settings):
 
 
 def test_a_tiny_run_is_started_watched_stopped_resumed_and_finished(
-    live_server, photos, benchmark, train_worker, browser_page, settings  # noqa: F811
+    live_server, photos, benchmark, train_worker, browser_page, settings, tiny_model_file  # noqa: F811
 ):
     settings.TRAINING_JIT_COMPILE = False
+    # Fine-tuning a small registered model: a run of a few hundred steps in about a minute.
+    register_model(tiny_model_file, name="small-nafnet")
     get_user_model().objects.create_user("root", "root@example.com", PASSWORD, is_staff=True)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser_page
@@ -39,6 +42,7 @@ def test_a_tiny_run_is_started_watched_stopped_resumed_and_finished(
 
     page.check("input[name=datasets][value='%d']" % photos.pk)
     page.fill("input[name=label]", "tiny from the page")
+    page.select_option("select[name=init_model]", label="small-nafnet")
     page.fill("input[name=steps]", "200")
     page.fill("input[name=batch]", "2")
     page.fill("input[name=patch]", "32")

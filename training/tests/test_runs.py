@@ -4,6 +4,8 @@ worker's empty disk) give the weights of a run that went straight through; a wor
 dies is resumed once by beat, then the run fails with the reason."""
 
 import io
+import signal
+
 import keras
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ from inference.engine import local_file
 from inference.models import ModelVersion
 from inference.registry import register_model
 from training import run_files, runs
+from training.benchmarks import score_version
 from training.models import Dataset, TrainingRun
 from training.run_report import CARD, provenance
 from training.tests.fake_unsplash import photo_jpeg
@@ -205,3 +208,34 @@ def test_a_fine_tuned_model_inherits_what_its_parent_saw(photos, queue, tiny_mod
     assert card["init"] == "parent" and card["seen_in_training"] == ["gopro-real"]
     # The trainer starts from the parent's own file (trainer tests check its weights).
     assert runs.train_config(tuned, run_files.local_folder(tuned)).init == local_file(parent)
+
+
+def test_a_registered_model_can_be_scored_again_on_every_benchmark(benchmark, tiny_model_file, media_storage):
+    version = register_model(tiny_model_file, name="by-hand", metrics={"kohler": {"model_psnr": 25.0}})
+
+    score_version(version)
+
+    version.refresh_from_db()
+    assert version.metrics["kohler"] == {"model_psnr": 25.0}  # figures elsewhere are kept
+    mini = version.metrics["mini"]
+    assert mini["images"] == 2 and mini["model_psnr"] > 0 and mini["input_psnr"] > 0
+
+
+def test_a_worker_shut_down_mid_run_queues_it_again_and_goes_on_shutting_down(photos, benchmark, queue, monkeypatch):
+    run = start(photos)
+    report = runs.Reporter.report
+    passed_on = []
+
+    def sigterm_at_step_3(self, at: int, total: int) -> None:
+        report(self, at, total)
+        if at == 3:
+            signal.raise_signal(signal.SIGTERM)  # as `celery worker` gets from a stopping container
+
+    monkeypatch.setattr(runs.Reporter, "report", sigterm_at_step_3)
+    monkeypatch.setattr(runs.os, "kill", lambda pid, number: passed_on.append(number))
+    runs.execute(run.pk, "train@stopping")
+
+    run.refresh_from_db()
+    assert run.status == Status.QUEUED and queue[-1] == run.pk
+    assert run.step == 3 and "The worker shut down at step 3" in run.log
+    assert passed_on == [signal.SIGTERM]  # Celery's own handler gets the signal back

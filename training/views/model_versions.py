@@ -2,6 +2,7 @@
 and promoting, rolling back and retiring them."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -11,6 +12,7 @@ from inference.models import ModelVersion, ServingChange, ServingChoice, previou
 from .. import run_files
 from ..comparison import below_input, comparison
 from ..run_report import CARD
+from ..tasks import score_model
 from .access import staff_required
 
 
@@ -91,4 +93,13 @@ def model_retire(request: HttpRequest, name: str) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{version.name} is retired: it stays registered and serves nothing.")
+    return redirect("training:models")
+
+
+@staff_required
+@require_POST
+def model_score(request: HttpRequest, name: str) -> HttpResponse:
+    version = get_object_or_404(ModelVersion, name=name)
+    transaction.on_commit(lambda: score_model.delay(version.pk), robust=True)
+    messages.success(request, f"{version.name} is queued on the train worker to be scored on every benchmark.")
     return redirect("training:models")
