@@ -1,5 +1,5 @@
 """Seconds per content-loss training step of each architecture at the settings the estimate
-on the new-run page is based on (training.run_estimate.CPU_SECONDS_PER_STEP): batch 8,
+on the new-run page is based on (training.runs.estimate.CPU_SECONDS_PER_STEP): batch 8,
 patch 128, the default sizes. Run: .venv/bin/python bench/train_speed.py [--steps N]."""
 
 import argparse

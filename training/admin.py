@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Dataset, DatasetImage, IngestJob
+from training.models import Dataset, DatasetImage, IngestJob
 
 
 @admin.register(Dataset)

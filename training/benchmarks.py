@@ -13,9 +13,9 @@ from django.conf import settings
 from inference.engine import load_version
 from inference.models import ModelVersion
 
-from .datasets import DatasetUnusable, benchmark_folder
-from .evaluate import EvaluationReport, evaluate
-from .models import Dataset
+from training.ingestion.datasets import DatasetUnusable, benchmark_folder
+from training.evaluate import EvaluationReport, evaluate
+from training.models import Dataset
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from inference.models import ModelVersion
 
-from .benchmarks import dataset_key, shared_benchmarks, shared_key
-from .models import Dataset
+from training.benchmarks import dataset_key, shared_benchmarks, shared_key
+from training.models import Dataset
 
 # Keys of figures measured on synthetic blur; every other benchmark is real blur.
 SYNTHETIC = ("synthetic_holdout",)

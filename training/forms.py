@@ -7,11 +7,11 @@ from django.core.validators import validate_slug
 from inference import nets
 from inference.models import ModelVersion
 
-from . import benchmark_guard
-from .datasets import training_rows
-from .degrade import SYNTHESES
-from .models import Dataset, DatasetImage, IngestJob
-from .trainer import TrainConfig
+from training.ingestion import benchmark_guard
+from training.ingestion.datasets import training_rows
+from training.degrade import SYNTHESES
+from training.models import Dataset, DatasetImage, IngestJob
+from training.trainer import TrainConfig
 
 Source = IngestJob.Source
 # What patch sides must be multiples of: the U-Nets' downsampling (nets.size_multiple of the

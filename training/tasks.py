@@ -1,4 +1,4 @@
-"""Thin Celery wrappers; the work is in training.ingest, training.runs and training.benchmarks."""
+"""Thin Celery wrappers; the work is in training.ingestion.jobs, training.runs.lifecycle and training.benchmarks."""
 
 import socket
 
@@ -6,8 +6,9 @@ from celery import shared_task
 
 from inference.models import ModelVersion
 
-from . import benchmarks, runs
-from . import ingest as ingestion
+from training import benchmarks
+from training.runs import lifecycle as runs
+from training.ingestion import jobs as ingestion
 
 
 @shared_task(name="etl.ingest")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import datasets, model_versions, runs
+from training.views import datasets, model_versions, runs
 
 app_name = "training"
 urlpatterns = [

@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 
-from training import benchmark_guard
+from training.ingestion import benchmark_guard
 from training.tests.fake_unsplash import ACCESS_KEY, FakeUnsplash
 
 
@@ -27,7 +27,7 @@ def fake_unsplash(settings):
 def enqueued(monkeypatch) -> list[tuple[int, object]]:
     """The ingestion messages that would have gone to the etl queue: (job id, eta)."""
     calls: list[tuple[int, object]] = []
-    monkeypatch.setattr("training.ingest.enqueue", lambda job_id, eta=None: calls.append((job_id, eta)))
+    monkeypatch.setattr("training.ingestion.jobs.enqueue", lambda job_id, eta=None: calls.append((job_id, eta)))
     return calls
 
 

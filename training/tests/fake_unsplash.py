@@ -1,6 +1,6 @@
 """A fake Unsplash on loopback, for the client's tests: never the network.
 
-It answers what training.unsplash asks for, the way api.unsplash.com does:
+It answers what training.ingestion.unsplash asks for, the way api.unsplash.com does:
 
 - GET /search/photos?query=&page=&per_page=  JSON pages of results (per_page capped at 30)
 - GET /photos/<id>/download                  the download tracking that Unsplash requires

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from training import ingest
+from training.ingestion import jobs as ingest
 from training.models import Dataset, DatasetImage, IngestJob
 
 

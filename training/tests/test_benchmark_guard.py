@@ -16,8 +16,9 @@ from PIL import Image
 
 from deblursite.storage import datasets_storage
 from inference.tests.image_files import encode
-from training import benchmark_guard, etl
-from training.datasets import training_photos
+from training.ingestion import benchmark_guard
+from training.ingestion import etl
+from training.ingestion.datasets import training_photos
 from training.models import Dataset, DatasetImage, IngestJob
 from training.tests.fake_unsplash import photo_jpeg
 from training.tests.test_etl import candidate, folder_job, run

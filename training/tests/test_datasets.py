@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 from PIL import Image, ImageFilter
 
 from inference.tests.image_files import encode
-from training import etl
-from training.datasets import DatasetUnusable, benchmark_folder, training_photos
+from training.ingestion import etl
+from training.ingestion.datasets import DatasetUnusable, benchmark_folder, training_photos
 from training.models import Dataset
-from training.sources import UNSPLASH_LICENCE
+from training.ingestion.sources import UNSPLASH_LICENCE
 from training.tests.fake_unsplash import photo_jpeg
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,8 @@ from skimage import data as skdata
 
 from deblursite.storage import datasets_storage
 from inference.tests.image_files import encode, noise, png, swapped_primaries_icc
-from training import etl, ingest
+from training.ingestion import etl
+from training.ingestion import jobs as ingest
 from training.models import Dataset, DatasetImage, IngestJob
 from training.tests.fake_unsplash import photo_jpeg
 

@@ -69,5 +69,9 @@ def test_a_tiny_run_is_started_watched_stopped_resumed_and_finished(
     expect(page.locator("#model-card")).to_contain_text("| mini |")
     page.goto(f"{live_server.url}/manage/models/")
     expect(page.locator("#comparison")).to_contain_text(run.model.name)
-    expect(page.locator("#comparison tr:has-text('mini') td")).to_have_count(3)
+    # Input, baseline, then the models newest first: the run's model was scored on the benchmark.
+    cells = page.locator("#comparison tr:has-text('mini') td")
+    expect(cells).to_have_count(4)
+    expect(cells.nth(2)).to_contain_text("s/MP")
+    expect(cells.nth(3)).to_have_text("not scored")
     page.screenshot(path=SHOTS / "run-04-models.png", full_page=True)

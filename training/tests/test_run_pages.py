@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, reverse
 
 from inference.models import ModelVersion, ServingChoice
-from training import runs, urls
+from training import urls
+from training.runs import lifecycle as runs
 from training.models import Dataset, DatasetImage, TrainingRun
 from training.tests.test_runs import TINY, photos, queue  # noqa: F401 (fixtures)
 

@@ -1,4 +1,4 @@
-"""Training runs as the staff pages drive them, through training.runs: a tiny run on a real
+"""Training runs as the staff pages drive them, through training.runs.lifecycle: a tiny run on a real
 photo dataset trains, is scored on a benchmark and registered; stop and resume (on another
 worker's empty disk) give the weights of a run that went straight through; a worker that
 dies is resumed once by beat, then the run fails with the reason."""
@@ -16,10 +16,11 @@ from PIL import Image
 from inference.engine import local_file
 from inference.models import ModelVersion
 from inference.registry import register_model
-from training import run_files, runs
+from training.runs import files as run_files
+from training.runs import lifecycle as runs
 from training.benchmarks import score_version
 from training.models import Dataset, TrainingRun
-from training.run_report import CARD, provenance
+from training.runs.report import CARD, provenance
 from training.tests.fake_unsplash import photo_jpeg
 
 Status = TrainingRun.Status
@@ -210,7 +211,7 @@ def test_a_fine_tuned_model_inherits_what_its_parent_saw(photos, queue, tiny_mod
     assert runs.train_config(tuned, run_files.local_folder(tuned)).init == local_file(parent)
 
 
-def test_a_registered_model_can_be_scored_again_on_every_benchmark(benchmark, tiny_model_file, media_storage):
+def test_a_registered_model_can_be_scored_again_on_every_benchmark(db, benchmark, tiny_model_file, media_storage):
     version = register_model(tiny_model_file, name="by-hand", metrics={"kohler": {"model_psnr": 25.0}})
 
     score_version(version)

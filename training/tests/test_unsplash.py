@@ -12,13 +12,14 @@ from django.utils import timezone
 
 from conftest import free_port
 from deblursite.celery import app
-from training import ingest, tasks
-from training.budget import WINDOW
-from training.ingest import enqueue as real_enqueue  # taken before the tests replace it
+from training import tasks
+from training.ingestion import jobs as ingest
+from training.ingestion.budget import WINDOW
+from training.ingestion.jobs import enqueue as real_enqueue  # taken before the tests replace it
 from training.models import ApiBudget, Dataset, DatasetImage, IngestJob
-from training.sources import UNSPLASH_LICENCE
+from training.ingestion.sources import UNSPLASH_LICENCE
 from training.tests.fake_unsplash import ACCESS_KEY
-from training.unsplash import API, UnsplashClient, with_referral
+from training.ingestion.unsplash import API, UnsplashClient, with_referral
 
 Status = IngestJob.Status
 Reason = DatasetImage.Reason

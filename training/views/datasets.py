@@ -13,11 +13,11 @@ from django.views.decorators.http import require_POST
 from deblursite.storage import datasets_storage
 from gallery.media import file_response
 
-from .. import ingest
-from ..datasets import delete_dataset
-from ..forms import IngestForm
-from ..models import Dataset, DatasetImage, IngestJob
-from .access import staff_required
+from training.ingestion import jobs as ingest
+from training.ingestion.datasets import delete_dataset
+from training.forms import IngestForm
+from training.models import Dataset, DatasetImage, IngestJob
+from training.views.access import staff_required
 
 IMAGES_PER_PAGE = 60
 

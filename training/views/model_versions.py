@@ -9,11 +9,11 @@ from django.views.decorators.http import require_POST
 
 from inference.models import ModelVersion, ServingChange, ServingChoice, previous_model, rollback
 
-from .. import run_files
-from ..comparison import below_input, comparison
-from ..run_report import CARD
-from ..tasks import score_model
-from .access import staff_required
+from training.runs import files as run_files
+from training.comparison import below_input, comparison
+from training.runs.report import CARD
+from training.tasks import score_model
+from training.views.access import staff_required
 
 
 @staff_required

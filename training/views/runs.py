@@ -5,11 +5,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from .. import charts, run_files, runs
-from ..forms import RunForm
-from ..models import TrainingRun
-from ..run_estimate import estimate
-from .access import staff_required
+from training.runs import charts
+from training.runs import files as run_files
+from training.runs import lifecycle as runs
+from training.forms import RunForm
+from training.models import TrainingRun
+from training.runs.estimate import estimate
+from training.views.access import staff_required
 
 
 @staff_required

@@ -10,7 +10,7 @@ from inference.engine import NoModelInstalled, tiling
 from inference.models import ModelVersion, ServingChoice
 from inference.registry import resolve_model
 from training.benchmarks import shared_benchmarks
-from training.datasets import DatasetUnusable, benchmark_folder
+from training.ingestion.datasets import DatasetUnusable, benchmark_folder
 from training.evaluate import EvaluationReport, evaluate
 
 

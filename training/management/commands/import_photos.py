@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from training.ingestcommand import IngestCommand
+from training.ingestion.command import IngestCommand
 from training.models import IngestJob
 
 

@@ -1,4 +1,4 @@
-from training.ingestcommand import IngestCommand
+from training.ingestion.command import IngestCommand
 from training.models import IngestJob
 
 

@@ -6,9 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from inference import nets
-from training import benchmark_guard
+from training.ingestion import benchmark_guard
 from training.data import list_photos
-from training.datasets import DatasetUnusable, training_photos
+from training.ingestion.datasets import DatasetUnusable, training_photos
 from training.degrade import SYNTHESES
 from training.trainer import TrainConfig, check_not_benchmark, read_state, train
 

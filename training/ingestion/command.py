@@ -4,8 +4,8 @@ job, and run it here with a progress bar."""
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from . import ingest
-from .models import Dataset, IngestJob
+from training.ingestion import jobs as ingest
+from training.models import Dataset, IngestJob
 
 
 class IngestCommand(BaseCommand):

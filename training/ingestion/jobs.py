@@ -13,11 +13,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import etl
-from .budget import BudgetSpent
-from .models import Dataset, IngestJob
-from .sources import SOURCES
-from .unsplash import UnsplashStopped
+from training.ingestion import etl
+from training.ingestion.budget import BudgetSpent
+from training.models import Dataset, IngestJob
+from training.ingestion.sources import SOURCES
+from training.ingestion.unsplash import UnsplashStopped
 
 log = logging.getLogger(__name__)
 Status = IngestJob.Status
@@ -31,7 +31,7 @@ def start(dataset: Dataset, source: str, **fields) -> IngestJob:
 
 
 def enqueue(job_id: int, eta=None) -> None:
-    from .tasks import ingest
+    from training.tasks import ingest
 
     ingest.apply_async((job_id,), eta=eta)
 

@@ -13,8 +13,8 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from . import budget
-from .budget import BudgetSpent
+from training.ingestion import budget
+from training.ingestion.budget import BudgetSpent
 
 API = "unsplash"
 MAX_PER_PAGE = 30

@@ -10,8 +10,8 @@ from django.db.models.fields.files import FieldFile
 
 from deblursite.storage import datasets_storage
 
-from . import benchmark_guard
-from .models import Dataset, DatasetImage
+from training.ingestion import benchmark_guard
+from training.models import Dataset, DatasetImage
 
 NOT_TRAINABLE = (
     "{n} image(s) of {dataset} are left out: they are not trainable under their licence "

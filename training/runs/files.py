@@ -10,7 +10,7 @@ from django.core.files import File
 
 from deblursite.storage import models_storage
 
-from .models import TrainingRun
+from training.models import TrainingRun
 
 PHOTOS = "photos"  # links to the run's training photos: local only, rebuilt on each worker
 STATE = PurePosixPath("checkpoints/state.json")

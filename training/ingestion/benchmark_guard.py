@@ -16,8 +16,8 @@ from pathlib import Path
 import imagehash
 from django.conf import settings
 
-from . import etl
-from .models import Dataset, DatasetImage
+from training.ingestion import etl
+from training.models import Dataset, DatasetImage
 
 CACHE_NAME = "benchmark-fingerprints.json"
 SIDES = ("blur", "sharp")

@@ -1,6 +1,6 @@
 """Training runs from the staff pages: start one, run it on the `train` worker, stop and
 resume it, and notice a worker that died. The training itself is training.trainer's (the
-same code as `manage.py train`); what happens when a run ends is training.run_report's."""
+same code as `manage.py train`); what happens when a run ends is training.runs.report's."""
 
 import csv
 import dataclasses
@@ -18,10 +18,11 @@ from django.utils import timezone
 from inference.engine import local_file
 from inference.models import ModelVersion
 
-from . import run_files, run_report
-from .datasets import DatasetUnusable, training_photos
-from .models import Dataset, TrainingRun
-from .trainer import Terminated, TrainConfig, TrainResult, read_state, train
+from training.runs import files as run_files
+from training.runs import report as run_report
+from training.ingestion.datasets import DatasetUnusable, training_photos
+from training.models import Dataset, TrainingRun
+from training.trainer import Terminated, TrainConfig, TrainResult, read_state, train
 
 log = logging.getLogger(__name__)
 Status = TrainingRun.Status
@@ -74,7 +75,7 @@ def _update(run: TrainingRun, line: str = "", **fields) -> None:
 
 
 def enqueue(run: TrainingRun) -> None:
-    from .tasks import train_run
+    from training.tasks import train_run
 
     transaction.on_commit(lambda: train_run.delay(run.pk), robust=True)
 

@@ -9,9 +9,9 @@ from django.conf import settings
 
 from deblursite.storage import datasets_storage
 
-from . import etl
-from .models import IngestJob
-from .unsplash import DownloadFailed, UnsplashClient
+from training.ingestion import etl
+from training.models import IngestJob
+from training.ingestion.unsplash import DownloadFailed, UnsplashClient
 
 Reason = etl.Reason
 UNSPLASH_LICENCE = "Unsplash License (https://unsplash.com/license)"

@@ -12,10 +12,11 @@ import keras
 from inference.models import ModelVersion
 from inference.registry import register_model
 
-from . import benchmarks, run_files
-from .datasets import training_rows
-from .models import TrainingRun
-from .trainer import SUMMARY, TrainResult
+from training import benchmarks
+from training.runs import files as run_files
+from training.ingestion.datasets import training_rows
+from training.models import TrainingRun
+from training.trainer import SUMMARY, TrainResult
 
 CARD = "model-card.md"
 

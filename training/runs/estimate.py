@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from inference import nets
 
-from .models import TrainingRun
+from training.models import TrainingRun
 
 # Seconds per content-loss step at batch 8, patch 128 on the 2-core CPU (bench/train_speed.py,
 # figures in docs/benchmarks.md). Time grows with the pixels of a batch.

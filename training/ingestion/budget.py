@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ApiBudget
+from training.models import ApiBudget
 
 WINDOW = timedelta(hours=1)
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from inference.images import ImageRejected, decode_image, encode_png, make_thumbnail
 
-from .models import Dataset, DatasetImage
+from training.models import Dataset, DatasetImage
 
 Reason = DatasetImage.Reason
 # decode_image's codes -> the manifest's reasons
@@ -128,7 +128,7 @@ def benchmark_match(
     like; "" if none. A benchmark's own images are not matched against each other: the frames
     of one video look alike."""
     # Imported here: benchmark_guard hashes benchmark files with this module's helpers.
-    from . import benchmark_guard
+    from training.ingestion import benchmark_guard
 
     benchmarks = benchmark_guard.fingerprints(excluding=dataset)
     images = [(candidate.raw, phash)] + ([(candidate.raw_blur, blur_phash)] if blur_phash is not None else [])
