@@ -41,7 +41,8 @@
         $("run-status").className = "badge " + run.status;
         $("run-status").textContent = run.status_label;
         $("steps").textContent = "step " + run.step + " of " + run.total_steps;
-        $("eta").textContent = duration(run.eta_seconds);
+        const scoring = run.status === "running" && run.step >= run.total_steps;
+        $("eta").textContent = scoring ? "training done; scoring the model on every benchmark…" : duration(run.eta_seconds);
         $("bar").max = run.total_steps;
         $("bar").value = run.step;
         if (run.best_psnr != null) {

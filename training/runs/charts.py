@@ -25,8 +25,9 @@ def _label(value: float) -> str:
     return f"{value:.4g}"
 
 
-def line_chart(title: str, series: dict[str, Points], *, y_label: str = "") -> str:
-    """An SVG chart of each series ([step, value] points) against step; a note when empty."""
+def line_chart(title: str, series: dict[str, Points], *, y_label: str = "", last_step: int = 0) -> str:
+    """An SVG chart of each series ([step, value] points) against step, from 0 to last_step
+    (or the last point, if later), so that it shows how far a run has come; a note when empty."""
     points = [point for values in series.values() for point in values]
     svg = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
@@ -38,7 +39,7 @@ def line_chart(title: str, series: dict[str, Points], *, y_label: str = "") -> s
         svg.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#666">No figures yet</text>')
         return "".join(svg) + "</svg>"
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    x_ticks, y_ticks = _ticks(0, max(xs) or 1), _ticks(min(ys), max(ys))
+    x_ticks, y_ticks = _ticks(0, max(*xs, last_step) or 1), _ticks(min(ys), max(ys))
     x0, x1, y0, y1 = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
 
     def x(step: float) -> float:
@@ -75,7 +76,8 @@ CHARTS = {
 }
 
 
-def run_chart(name: str, history: dict[str, Points]) -> str:
+def run_chart(name: str, history: dict[str, Points], total_steps: int = 0) -> str:
     """One of CHARTS for a run's history (TrainingRun.history); KeyError for another name."""
     title, series, y_label = CHARTS[name]
-    return line_chart(title, {label: history.get(key, []) for label, key in series.items()}, y_label=y_label)
+    values = {label: history.get(key, []) for label, key in series.items()}
+    return line_chart(title, values, y_label=y_label, last_step=total_steps)

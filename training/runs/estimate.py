@@ -10,7 +10,7 @@ from training.models import TrainingRun
 
 # Seconds per content-loss step at batch 8, patch 128 on the 2-core CPU (bench/train_speed.py,
 # figures in docs/benchmarks.md). Time grows with the pixels of a batch.
-CPU_SECONDS_PER_STEP = {nets.NAFNET: 0.0, nets.DEBLURGAN: 0.0, nets.SRN: 0.0}
+CPU_SECONDS_PER_STEP = {nets.NAFNET: 0.52, nets.DEBLURGAN: 6.9, nets.SRN: 4.9}
 REFERENCE_PIXELS = 8 * 128 * 128
 # An adversarial step runs the critic critic_steps (5) times and the generator once.
 ADVERSARIAL_COST = 3.0
@@ -40,6 +40,6 @@ def estimate(architecture: str, *, steps: int, gan_steps: int, batch: int, patch
         basis = f"the speed of the last {len(rates)} {architecture} run(s) on the train worker"
     else:
         per_pixel = CPU_SECONDS_PER_STEP[architecture] / REFERENCE_PIXELS
-        basis = "a measurement on a 2-core CPU (no run of this architecture yet); a GPU worker is much faster"
+        basis = "a measurement on a 2-core CPU, as no run of this architecture has been timed here yet (a GPU is much faster)"
     seconds = (steps + ADVERSARIAL_COST * gan_steps) * batch * patch * patch * per_pixel
-    return Estimate(seconds, f"{_duration(seconds)} of training, from {basis}, then the benchmark scoring.")
+    return Estimate(seconds, f"{_duration(seconds)} of training, then the benchmark scoring. From {basis}.")

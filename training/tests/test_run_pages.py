@@ -10,6 +10,7 @@ from django.urls import URLPattern, reverse
 from inference.models import ModelVersion, ServingChoice
 from training import urls
 from training.runs import lifecycle as runs
+from training.runs.estimate import CPU_SECONDS_PER_STEP
 from training.models import Dataset, DatasetImage, TrainingRun
 from training.tests.test_runs import TINY, photos, queue  # noqa: F401 (fixtures)
 
@@ -90,6 +91,7 @@ def test_the_run_page_draws_its_charts_and_follows_it(staff_client, photos, queu
     assert "step 6 of 8" in page and 'id="stop"' in page
     loss = staff_client.get(reverse("training:run-chart", args=[run.pk, "loss"]))
     assert loss["Content-Type"] == "image/svg+xml" and b"<polyline" in loss.content and b"Training loss" in loss.content
+    assert b">8</text>" in loss.content  # the step axis runs to the run's last step, not the last point (6)
     empty = staff_client.get(reverse("training:run-chart", args=[run.pk, "ssim"]))
     assert b"<circle" in empty.content and b"<polyline" not in empty.content  # one point
     assert staff_client.get(reverse("training:run-chart", args=[run.pk, "nope"])).status_code == 404
@@ -107,6 +109,15 @@ def test_the_estimate_uses_the_last_runs_speed(staff_client, photos, queue):  # 
         reverse("training:run-estimate"), {"architecture": "nafnet", "steps": 240, "gan_steps": 0, "batch": 4, "patch": 32}
     ).json()
     assert answer["seconds"] == pytest.approx(240 * 1.0) and "last 1 nafnet run" in answer["text"]
+
+
+def test_before_any_run_the_estimate_comes_from_the_cpu_measurement(staff_client):
+    answer = staff_client.get(
+        reverse("training:run-estimate"), {"architecture": "srn", "steps": 100, "gan_steps": 0, "batch": 8, "patch": 128}
+    ).json()
+    assert answer["seconds"] == pytest.approx(100 * CPU_SECONDS_PER_STEP["srn"]) and "2-core CPU" in answer["text"]
+    bad = staff_client.get(reverse("training:run-estimate"), {"architecture": "srn", "steps": "many"})
+    assert bad.status_code == 400
 
 
 def below_input_model(model: ModelVersion) -> ModelVersion:

@@ -9,7 +9,7 @@ from training.runs import charts
 from training.runs import files as run_files
 from training.runs import lifecycle as runs
 from training.forms import RunForm
-from training.models import TrainingRun
+from training.models import Dataset, TrainingRun
 from training.runs.estimate import estimate
 from training.views.access import staff_required
 
@@ -22,7 +22,8 @@ def run_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def run_new(request: HttpRequest) -> HttpResponse:
-    form = RunForm(request.POST or None)
+    # From a dataset's page, that dataset comes ticked.
+    form = RunForm(request.POST or None, initial={"datasets": Dataset.objects.filter(name=request.GET.get("dataset", ""))})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         run = runs.create(
@@ -86,7 +87,7 @@ def run_chart(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     run = get_object_or_404(TrainingRun, pk=pk)
     if name not in charts.CHARTS:
         raise Http404("No such chart.")
-    response = HttpResponse(charts.run_chart(name, run.history), content_type="image/svg+xml")
+    response = HttpResponse(charts.run_chart(name, run.history, run.total_steps), content_type="image/svg+xml")
     response["Cache-Control"] = "no-store"
     return response
 
