@@ -101,7 +101,23 @@ class DatasetImage(models.Model):
         return [f for f in (self.raw, self.processed, self.thumbnail, self.raw_blur, self.processed_blur) if f]
 
 
-class IngestJob(models.Model):
+class BackgroundWork(models.Model):
+    """What an ingestion job and a training run both record: a log, the error that ended it,
+    and when it was created, started, last heard from and finished."""
+
+    error = models.TextField(blank=True)
+    log = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created"]
+
+
+class IngestJob(BackgroundWork):
     """An ingestion run: a source, what it has done so far, and a log. It can be
     stopped and started again; it picks up where it was."""
 
@@ -135,15 +151,6 @@ class IngestJob(models.Model):
     total = models.PositiveIntegerField(null=True, blank=True, help_text="Items to look at, when known.")
     cursor = models.JSONField(default=dict, blank=True, help_text="Where the source stopped (e.g. the search page).")
     resume_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    log = models.TextField(blank=True)
-    created = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created"]
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} -> {self.dataset} ({self.status})"
@@ -161,7 +168,7 @@ class ApiBudget(models.Model):
     used = models.PositiveIntegerField(default=0)
 
 
-class TrainingRun(models.Model):
+class TrainingRun(BackgroundWork):
     """A training run started from the staff pages: what it trains (the trainer's config),
     how far it is, and where its files live (`runs/<id>/` in the models storage)."""
 
@@ -201,18 +208,9 @@ class TrainingRun(models.Model):
     auto_resumes = models.PositiveSmallIntegerField(
         default=0, help_text="Times beat resumed the run after its worker stopped answering."
     )
-    log = models.TextField(blank=True)
-    error = models.TextField(blank=True)
     model = models.OneToOneField(
         ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="training_run"
     )
-    created = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created"]
 
     def __str__(self) -> str:
         return f"Run {self.pk} ({self.get_architecture_display()}, {self.status})"

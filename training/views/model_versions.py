@@ -1,6 +1,8 @@
 """Staff pages for the registered models: side by side on the benchmarks, each one's card,
 and promoting, rolling back and retiring them."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +16,16 @@ from training.comparison import below_input, comparison
 from training.runs.report import CARD
 from training.tasks import score_model
 from training.views.access import staff_required
+
+
+def _act(request: HttpRequest, action: Callable[[], str]) -> HttpResponse:
+    """Run a change to the models; what it returns is the success message, a ValueError the
+    error message. Back to the models page either way."""
+    try:
+        messages.success(request, action())
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    return redirect("training:models")
 
 
 @staff_required
@@ -59,13 +71,12 @@ def model_promote(request: HttpRequest, name: str) -> HttpResponse:
     if warnings and request.POST.get("confirm") != "yes":
         context = {"version": version, "choice": choice, "label": ServingChoice.Key(choice).label, "warnings": warnings}
         return render(request, "training/model_confirm.html", context, status=409)
-    try:
+
+    def promote() -> str:
         version.promote(choice, by=request.user)
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{version.name} now serves {ServingChoice.Key(choice).label}, from the next job on.")
-    return redirect("training:models")
+        return f"{version.name} now serves {ServingChoice.Key(choice).label}, from the next job on."
+
+    return _act(request, promote)
 
 
 @staff_required
@@ -74,26 +85,19 @@ def model_rollback(request: HttpRequest, choice: str) -> HttpResponse:
     if choice not in ServingChoice.Key.values:
         messages.error(request, "No such choice.")
         return redirect("training:models")
-    try:
-        previous = rollback(choice, by=request.user)
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{ServingChoice.Key(choice).label} is served by {previous.name} again.")
-    return redirect("training:models")
+    return _act(request, lambda: f"{ServingChoice.Key(choice).label} is served by {rollback(choice, by=request.user).name} again.")
 
 
 @staff_required
 @require_POST
 def model_retire(request: HttpRequest, name: str) -> HttpResponse:
     version = get_object_or_404(ModelVersion, name=name)
-    try:
+
+    def retire() -> str:
         version.retire()
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{version.name} is retired: it stays registered and serves nothing.")
-    return redirect("training:models")
+        return f"{version.name} is retired: it stays registered and serves nothing."
+
+    return _act(request, retire)
 
 
 @staff_required
