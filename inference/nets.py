@@ -10,10 +10,7 @@ import math
 import keras
 from keras import layers, ops
 
-NAFNET = "nafnet"
-DEBLURGAN = "deblurgan"
-SRN = "srn"
-ARCHITECTURES = (NAFNET, DEBLURGAN, SRN)
+from inference.architectures import ARCHITECTURES, DEBLURGAN, NAFNET, SRN  # noqa: F401 (nets.NAFNET, ...)
 
 
 @keras.saving.register_keras_serializable(package="deblur")

@@ -4,14 +4,14 @@ from django import forms
 from django.conf import settings
 from django.core.validators import validate_slug
 
-from inference import nets
+from inference import architectures as nets
 from inference.models import ModelVersion
 
 from training.ingestion import benchmark_guard
 from training.ingestion.datasets import training_rows
 from training.degrade import SYNTHESES
 from training.models import Dataset, DatasetImage, IngestJob
-from training.trainer import TrainConfig
+from training.config import TrainConfig
 
 Source = IngestJob.Source
 # What patch sides must be multiples of: the U-Nets' downsampling (nets.size_multiple of the

@@ -1,14 +1,14 @@
-"""Thin Celery wrappers; the work is in training.ingestion.jobs, training.runs.lifecycle and training.benchmarks."""
+"""Thin Celery wrappers; the work is in training.ingestion.jobs, training.runs and
+training.scoring. Web processes import this module to send tasks, so what needs TensorFlow
+is imported inside the tasks that run on workers."""
 
 import socket
 
 from celery import shared_task
 
 from inference.models import ModelVersion
-
-from training import benchmarks
-from training.runs import lifecycle as runs
 from training.ingestion import jobs as ingestion
+from training.runs import lifecycle
 
 
 @shared_task(name="etl.ingest")
@@ -23,16 +23,20 @@ def resume_due() -> int:
 
 @shared_task(name="training.run", bind=True)
 def train_run(self, run_id: int) -> None:
-    runs.execute(run_id, self.request.hostname or socket.gethostname())
+    from training.runs import worker
+
+    worker.execute(run_id, self.request.hostname or socket.gethostname())
 
 
 @shared_task(name="training.watch_runs")
 def watch_runs() -> int:
-    return len(runs.watch())
+    return len(lifecycle.watch())
 
 
 @shared_task(name="training.score_model")
 def score_model(version_id: int) -> None:
+    from training import scoring
+
     version = ModelVersion.objects.filter(pk=version_id).first()
     if version is not None:
-        benchmarks.score_version(version)
+        scoring.score_version(version)

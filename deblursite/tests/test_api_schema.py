@@ -184,7 +184,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 # standards and the fixture is set up once for all operations, so its health
 # checks (too slow, function-scoped fixture) do not apply; no example database.
 @schema.parametrize()
-@hypothesis_settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@hypothesis_settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 def test_every_operation_answers_as_its_schema_says(case, api):
     case.call_and_validate(headers=prepare(case, api), checks=CHECKS)
 

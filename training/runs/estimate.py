@@ -4,7 +4,7 @@ architecture there, else from a measurement on the 2-core development CPU."""
 import statistics
 from dataclasses import dataclass
 
-from inference import nets
+from inference import architectures as nets
 
 from training.models import TrainingRun
 

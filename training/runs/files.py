@@ -14,6 +14,7 @@ from training.models import TrainingRun
 
 PHOTOS = "photos"  # links to the run's training photos: local only, rebuilt on each worker
 STATE = PurePosixPath("checkpoints/state.json")
+CARD = "model-card.md"  # written when the run ends (training.runs.report)
 
 # Size and modification time of each file as last sent, by path inside the folder.
 Sent = dict[str, tuple[int, int]]

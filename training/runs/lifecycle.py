@@ -1,13 +1,7 @@
-"""Training runs from the staff pages: start one, run it on the `train` worker, stop and
-resume it, and notice a worker that died. The training itself is training.trainer's (the
-same code as `manage.py train`); what happens when a run ends is training.runs.report's."""
+"""Training runs from the staff pages, as the web and beat see them: start one, stop and
+resume it, notice a worker that died. Running it is training.runs.worker's, on the `train`
+worker; nothing here imports TensorFlow."""
 
-import csv
-import dataclasses
-import logging
-import os
-import signal
-import time
 from pathlib import Path
 
 from django.conf import settings
@@ -15,31 +9,16 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from inference.engine import local_file
 from inference.models import ModelVersion
 
-from training.runs import files as run_files
-from training.runs import report as run_report
-from training.ingestion.datasets import DatasetUnusable, training_photos
+from training.config import TrainConfig
 from training.models import Dataset, TrainingRun
-from training.trainer import Terminated, TrainConfig, TrainResult, read_state, train
 
-log = logging.getLogger(__name__)
 Status = TrainingRun.Status
 
-# How often a running run writes its progress, and reads whether it was asked to stop.
-REPORT_SECONDS = 2.0
 LOG_LINES = 300
 # Settings that say where files go; a run's own folder decides them.
 PATH_SETTINGS = {"out", "photos", "init", "vgg_weights"}
-
-
-class StopRequested(KeyboardInterrupt):
-    """Raised from the progress hook: the trainer saves a checkpoint and re-raises it."""
-
-
-class Superseded(KeyboardInterrupt):
-    """This worker was taken for dead and the run went back to the queue: leave it alone."""
 
 
 def run_settings(**chosen) -> dict:
@@ -60,16 +39,16 @@ def run_settings(**chosen) -> dict:
     return {name: value for name, value in config.items() if name not in PATH_SETTINGS}
 
 
-def _log(run: TrainingRun, line: str) -> None:
+def append_log(run: TrainingRun, line: str) -> None:
     lines = (run.log + f"{timezone.now():%Y-%m-%d %H:%M:%S} {line}\n").splitlines(keepends=True)
     run.log = "".join(lines[-LOG_LINES:])
 
 
-def _update(run: TrainingRun, line: str = "", **fields) -> None:
+def record(run: TrainingRun, line: str = "", **fields) -> None:
     for name, value in fields.items():
         setattr(run, name, value)
     if line:
-        _log(run, line)
+        append_log(run, line)
         fields["log"] = run.log
     TrainingRun.objects.filter(pk=run.pk).update(**fields)
 
@@ -94,7 +73,7 @@ def create(
         total_steps=config["steps"] + config["gan_steps"],
     )
     run.datasets.set(datasets)
-    _update(run, f"Queued by {by} on the train queue.")
+    record(run, f"Queued by {by} on the train queue.")
     enqueue(run)
     return run
 
@@ -103,10 +82,10 @@ def stop(run: TrainingRun) -> None:
     """A queued run stops at once; a running one at its next step, after a checkpoint."""
     if TrainingRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(status=Status.STOPPED):
         run.refresh_from_db()
-        _update(run, "Stopped before it started.")
+        record(run, "Stopped before it started.")
     elif TrainingRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(status=Status.STOPPING):
         run.refresh_from_db()
-        _update(run, "Stop asked: the worker saves a checkpoint and ends.")
+        record(run, "Stop asked: the worker saves a checkpoint and ends.")
 
 
 def resume(run: TrainingRun) -> None:
@@ -115,213 +94,12 @@ def resume(run: TrainingRun) -> None:
         status=Status.QUEUED, error=""
     ):
         run.refresh_from_db()
-        _update(run, f"Queued to resume from its checkpoint (step {run.step}).")
+        record(run, f"Queued to resume from its checkpoint (step {run.step}).")
         enqueue(run)
 
 
-def claim(run_id: int, worker: str) -> TrainingRun | None:
-    """The run, now marked running on this worker; None when it is not queued (already taken,
-    stopped, or a message delivered twice)."""
-    now = timezone.now()
-    claimed = TrainingRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, worker=worker, heartbeat_at=now
-    )
-    if not claimed:
-        return None
-    run = TrainingRun.objects.get(pk=run_id)
-    if run.started_at is None:
-        _update(run, started_at=now)
-    return run
-
-
-def gather_photos(run: TrainingRun, folder: Path) -> list[str]:
-    """Links to the trainable photos of every dataset of the run in folder/photos (the same
-    photo in two datasets once); the reasons some were left out."""
-    target = folder / run_files.PHOTOS
-    target.mkdir(parents=True, exist_ok=True)
-    notes = []
-    for dataset in run.datasets.all():
-        chosen = training_photos(dataset.name)
-        if chosen.left_out:
-            notes.append(chosen.left_out)
-        for photo in chosen.folder.glob("*.png"):
-            link = target / photo.name
-            if not link.exists():
-                link.symlink_to(photo.resolve())
-    return notes
-
-
-def train_config(run: TrainingRun, folder: Path) -> TrainConfig:
-    fields = {field.name: field for field in dataclasses.fields(TrainConfig)}
-    values = {
-        name: tuple(value) if isinstance(value, list) else value
-        for name, value in run.config.items()
-        if name in fields
-    }
-    init = local_file(run.init_model) if run.init_model is not None else None
-    return TrainConfig(out=folder, photos=folder / run_files.PHOTOS, init=init, **values)
-
-
-class Reporter:
-    """The trainer's progress hook: every REPORT_SECONDS it records the step, ETA, heartbeat,
-    chart series and log lines, uploads new files, and ends the run if it was asked to stop."""
-
-    def __init__(self, run: TrainingRun, folder: Path):
-        self.run = run
-        self.folder = folder
-        self.sent: run_files.Sent = {}
-        self.started = time.monotonic()
-        self.first_step: int | None = None
-        self.seconds_before = run.seconds
-        self.last_report = 0.0
-        # A resumed run has logged its earlier validations already.
-        self.validations = len(read_history(folder)["val_psnr"])
-
-    def __call__(self, step: int, total: int, logs: dict) -> None:
-        if self.first_step is None:
-            self.first_step = step - 1
-        now = time.monotonic()
-        if now - self.last_report < REPORT_SECONDS and step < total:
-            return
-        self.last_report = now
-        status = TrainingRun.objects.filter(pk=self.run.pk).values_list("status", flat=True).first()
-        if status == Status.STOPPING:
-            raise StopRequested("stop requested")
-        if status != Status.RUNNING:
-            raise Superseded(f"the run is {status} now")
-        self.report(step, total)
-
-    def report(self, step: int, total: int) -> None:
-        elapsed = time.monotonic() - self.started
-        done = step - (self.first_step or 0)
-        per_step = elapsed / done if done > 0 else None
-        history = read_history(self.folder)
-        fields = {
-            "step": step,
-            "seconds": self.seconds_before + elapsed,
-            "seconds_per_step": per_step,
-            "eta_seconds": per_step * (total - step) if per_step else None,
-            "heartbeat_at": timezone.now(),
-            "history": history,
-            **best_validation(history),
-        }
-        lines = [
-            f"Step {int(point_step)}: validation PSNR {psnr:.2f} dB, SSIM {ssim:.4f}."
-            for (point_step, psnr), (_, ssim) in zip(
-                history.get("val_psnr", [])[self.validations :], history.get("val_ssim", [])[self.validations :]
-            )
-        ]
-        self.validations = len(history.get("val_psnr", []))
-        for line in lines:
-            _log(self.run, line)
-        _update(self.run, **fields, log=self.run.log)
-        run_files.upload(self.run, self.folder, self.sent)
-
-
-def _read_csv(path: Path) -> list[dict[str, float]]:
-    if not path.exists():
-        return []
-    with path.open(newline="") as file:
-        return [{name: float(value) for name, value in row.items() if value} for row in csv.DictReader(file)]
-
-
-def read_history(folder: Path) -> dict[str, list[list[float]]]:
-    """Chart series from the run's CSV logs: training loss and PSNR per log window (stage 1,
-    then stage 2's content loss), validation PSNR and SSIM."""
-    content = _read_csv(folder / "log.csv")
-    adversarial = _read_csv(folder / "log_gan.csv")
-    validation = _read_csv(folder / "validation.csv")
-    return {
-        "loss": [[row["step"], row["loss"]] for row in content]
-        + [[row["step"], row["content_loss"]] for row in adversarial],
-        "train_psnr": [[row["step"], row["psnr"]] for row in content + adversarial],
-        "val_psnr": [[row["step"], row["psnr"]] for row in validation],
-        "val_ssim": [[row["step"], row["ssim"]] for row in validation],
-    }
-
-
-def best_validation(history: dict) -> dict[str, float | None]:
-    """The best validation PSNR and the SSIM at that step."""
-    points = list(zip(history.get("val_psnr", []), history.get("val_ssim", [])))
-    if not points:
-        return {"best_psnr": None, "best_ssim": None}
-    (_, psnr), (_, ssim) = max(points, key=lambda point: point[0][1])
-    return {"best_psnr": psnr, "best_ssim": ssim}
-
-
-def execute(run_id: int, worker: str) -> None:
-    """Run (or resume) a queued run to its end on this worker, then evaluate and register
-    it. Nothing happens when the run is not queued."""
-    run = claim(run_id, worker)
-    if run is None:
-        return
-    folder = run_files.local_folder(run)
-    try:
-        resuming = run_files.download(run, folder)
-        for note in gather_photos(run, folder):
-            _update(run, note)
-        config = train_config(run, folder)
-        what = f"from its checkpoint at step {run.step}" if resuming else "from the start"
-        _update(run, f"Running on {worker} {what}.")
-        reporter = Reporter(run, folder)
-        result = train(config, resume=resuming, progress=reporter)
-        reporter.report(result.step + result.gan_step, run.total_steps)
-    except StopRequested:
-        run_files.upload(run, folder, {})
-        step = run_step(folder)
-        _update(run, f"Stopped at step {step}; resume continues from there.", status=Status.STOPPED, step=step)
-        return
-    except Superseded as exc:
-        log.warning("Run %s: %s; this worker leaves it.", run_id, exc)
-        return
-    except KeyboardInterrupt as interrupt:
-        # The worker is shutting down: back to the queue, and on with the shutdown.
-        run_files.upload(run, folder, {})
-        step = run_step(folder)
-        _update(run, f"The worker shut down at step {step}; queued to resume from there.", status=Status.QUEUED, step=step)
-        enqueue(run)
-        if isinstance(interrupt, Terminated):
-            # The trainer took SIGTERM from Celery's handler: give it back, for a warm shutdown.
-            os.kill(os.getpid(), signal.SIGTERM)
-            return
-        raise
-    except (ValueError, DatasetUnusable, OSError) as exc:
-        _fail(run, str(exc))
-        return
-    except Exception as exc:
-        log.exception("Run %s failed", run_id)
-        _fail(run, f"{type(exc).__name__}: {exc}")
-        return
-    finish(run, folder, result)
-
-
-def run_step(folder: Path) -> int:
-    state = read_state(folder)
-    return state["step"] if state else 0
-
-
-def _fail(run: TrainingRun, reason: str) -> None:
-    _update(run, f"Failed: {reason}", status=Status.FAILED, error=reason, finished_at=timezone.now())
-
-
-def finish(run: TrainingRun, folder: Path, result: TrainResult) -> None:
-    _update(run, "Training done; scoring the model on every benchmark.")
-    try:
-        version = run_report.register(run, folder, result, on_image=lambda name: _update(run, heartbeat_at=timezone.now()))
-    except Exception as exc:
-        log.exception("Run %s: evaluation failed", run.pk)
-        _fail(run, f"Training finished, but scoring or registering the model failed ({type(exc).__name__}: {exc}); "
-              "resume runs that part again.")
-        return
-    run_files.upload(run, folder, {})
-    _update(
-        run,
-        f"Registered model {version.name} (not serving: promote it on the models page).",
-        status=Status.SUCCEEDED,
-        model=version,
-        finished_at=timezone.now(),
-        eta_seconds=None,
-    )
+def fail(run: TrainingRun, reason: str) -> None:
+    record(run, f"Failed: {reason}", status=Status.FAILED, error=reason, finished_at=timezone.now())
 
 
 def watch(now=None) -> list[int]:
@@ -335,16 +113,16 @@ def watch(now=None) -> list[int]:
         if run.status == Status.STOPPING:
             taken = TrainingRun.objects.filter(pk=run.pk, status=Status.STOPPING).update(status=Status.STOPPED)
             if taken:
-                _update(run, f"{silent} while stopping; resume continues from its last checkpoint.")
+                record(run, f"{silent} while stopping; resume continues from its last checkpoint.")
         elif run.auto_resumes < settings.TRAINING_AUTO_RESUMES:
             taken = TrainingRun.objects.filter(pk=run.pk, status=Status.RUNNING, heartbeat_at=run.heartbeat_at).update(
                 status=Status.QUEUED, auto_resumes=F("auto_resumes") + 1
             )
             if taken:
-                _update(run, f"{silent}; queued to resume from its last checkpoint.")
+                record(run, f"{silent}; queued to resume from its last checkpoint.")
                 enqueue(run)
                 requeued.append(run.pk)
         elif TrainingRun.objects.filter(pk=run.pk, status=Status.RUNNING, heartbeat_at=run.heartbeat_at).exists():
-            _fail(run, f"{silent}, after {run.auto_resumes} automatic resume(s). Its last checkpoint is kept: "
+            fail(run, f"{silent}, after {run.auto_resumes} automatic resume(s). Its last checkpoint is kept: "
                   "resume it by hand once the cause is known (often memory: try a smaller batch or patch).")
     return requeued

@@ -12,13 +12,12 @@ import keras
 from inference.models import ModelVersion
 from inference.registry import register_model
 
-from training import benchmarks
+from training import benchmarks, scoring
 from training.runs import files as run_files
 from training.ingestion.datasets import training_rows
 from training.models import TrainingRun
 from training.trainer import SUMMARY, TrainResult
 
-CARD = "model-card.md"
 
 
 def model_name(run: TrainingRun) -> str:
@@ -119,7 +118,7 @@ def register(
     summary = json.loads((folder / SUMMARY).read_text())
     name = model_name(run)
     generator = keras.models.load_model(result.generator, compile=False)
-    metrics = benchmarks.score(generator, name, benchmarks.all_benchmarks(), on_image)
+    metrics = scoring.score(generator, name, benchmarks.all_benchmarks(), on_image)
     images = training_images(run, summary)
     version = ModelVersion.objects.filter(name=name).first()
     if version is None:
@@ -130,5 +129,5 @@ def register(
             metrics=metrics,
             provenance=provenance(run, summary, images),
         )
-    (folder / CARD).write_text(model_card(version, run))
+    (folder / run_files.CARD).write_text(model_card(version, run))
     return version

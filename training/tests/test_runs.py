@@ -1,4 +1,4 @@
-"""Training runs as the staff pages drive them, through training.runs.lifecycle: a tiny run on a real
+"""Training runs as the staff pages drive them (training.runs.lifecycle, .worker): a tiny run on a real
 photo dataset trains, is scored on a benchmark and registered; stop and resume (on another
 worker's empty disk) give the weights of a run that went straight through; a worker that
 dies is resumed once by beat, then the run fails with the reason."""
@@ -18,9 +18,10 @@ from inference.models import ModelVersion
 from inference.registry import register_model
 from training.runs import files as run_files
 from training.runs import lifecycle as runs
-from training.benchmarks import score_version
+from training.runs import worker
+from training.scoring import score_version
 from training.models import Dataset, TrainingRun
-from training.runs.report import CARD, provenance
+from training.runs.report import provenance
 from training.tests.fake_unsplash import photo_jpeg
 
 Status = TrainingRun.Status
@@ -63,7 +64,7 @@ def queue(monkeypatch) -> list[int]:
     """The runs that would have been sent to the train queue."""
     sent: list[int] = []
     monkeypatch.setattr(runs, "enqueue", lambda run: sent.append(run.pk))
-    monkeypatch.setattr(runs, "REPORT_SECONDS", 0.0)
+    monkeypatch.setattr(worker, "REPORT_SECONDS", 0.0)
     return sent
 
 
@@ -78,21 +79,23 @@ def weights(version: ModelVersion) -> list[np.ndarray]:
 
 def stop_at(monkeypatch, step: int) -> None:
     """Someone presses Stop on the run page once the run reaches `step`."""
-    report = runs.Reporter.report
+    report = worker.Reporter.report
 
     def report_then_stop(self, at: int, total: int) -> None:
         report(self, at, total)
         if at >= step:
             runs.stop(self.run)
 
-    monkeypatch.setattr(runs.Reporter, "report", report_then_stop)
+    monkeypatch.setattr(worker.Reporter, "report", report_then_stop)
 
 
-def test_a_run_trains_is_scored_and_registered_not_serving(photos, benchmark, queue):
+def test_a_run_is_registered_and_a_stopped_and_resumed_one_ends_with_the_same_weights(
+    photos, benchmark, queue, monkeypatch
+):
     run = start(photos)
     assert queue == [run.pk] and run.status == Status.QUEUED
 
-    runs.execute(run.pk, "train@test")
+    worker.execute(run.pk, "train@test")
 
     run.refresh_from_db()
     assert run.status == Status.SUCCEEDED, run.log
@@ -107,7 +110,7 @@ def test_a_run_trains_is_scored_and_registered_not_serving(photos, benchmark, qu
     assert len(images) == 7 and {image["licence"] for image in images} == {"CC0 1.0"}
     assert {image["id"] for image in images} == set(photos.images.values_list("id", flat=True))
     assert version.provenance["licences"] == {"CC0 1.0": 7} and version.provenance["datasets"] == ["streets"]
-    card = run_files.read(run, CARD).decode()
+    card = run_files.read(run, run_files.CARD).decode()
     assert "| mini |" in card and "street_3.jpg" in card
     # Charts and samples come from the run's files, mirrored to storage.
     assert [point[0] for point in run.history["val_psnr"]][-1] == 8
@@ -116,34 +119,28 @@ def test_a_run_trains_is_scored_and_registered_not_serving(photos, benchmark, qu
     assert "Registered model" in run.log and "validation PSNR" in run.log
 
     # The same message delivered again does nothing.
-    runs.execute(run.pk, "train@again")
+    worker.execute(run.pk, "train@again")
     assert TrainingRun.objects.get(pk=run.pk).log == run.log and ModelVersion.objects.count() == 1
 
-
-def test_stop_then_resume_on_another_disk_gives_the_weights_of_a_straight_run(photos, benchmark, queue, monkeypatch):
-    straight = start(photos)
-    runs.execute(straight.pk, "train@one")
-
+    # The same run, stopped part way and resumed on another worker's empty disk (the checkpoint
+    # comes from storage), ends with the weights of the run that went straight through.
     stopped = start(photos)
     with monkeypatch.context() as patch:
         stop_at(patch, 3)
-        runs.execute(stopped.pk, "train@one")
+        worker.execute(stopped.pk, "train@one")
     stopped.refresh_from_db()
-    assert stopped.status == Status.STOPPED and "Stopped at step" in stopped.log
+    assert stopped.status == Status.STOPPED and f"Stopped at step {stopped.step};" in stopped.log
     assert stopped.can_resume and 3 <= stopped.step < 8
-
-    # Another worker, without the first one's folder: the checkpoint comes from storage.
     run_files.delete_local(stopped)
     runs.resume(stopped)
     assert queue[-1] == stopped.pk
-    runs.execute(stopped.pk, "train@two")
+    worker.execute(stopped.pk, "train@two")
 
     stopped.refresh_from_db()
-    straight.refresh_from_db()
     assert stopped.status == Status.SUCCEEDED, stopped.log
     assert "from its checkpoint at step" in stopped.log
     assert stopped.log.count("Step 0: validation") == 1  # the resumed session logs its own validations only
-    for a, b in zip(weights(straight.model), weights(stopped.model), strict=True):
+    for a, b in zip(weights(run.model), weights(stopped.model), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -153,7 +150,7 @@ class WorkerDied(BaseException):
 
 def test_a_dead_worker_is_resumed_once_then_the_run_fails(photos, benchmark, queue, monkeypatch, settings):
     run = start(photos)
-    report = runs.Reporter.report
+    report = worker.Reporter.report
 
     def die_at_step_4(self, at: int, total: int) -> None:
         report(self, at, total)
@@ -161,9 +158,9 @@ def test_a_dead_worker_is_resumed_once_then_the_run_fails(photos, benchmark, que
             raise WorkerDied
 
     with monkeypatch.context() as patch:
-        patch.setattr(runs.Reporter, "report", die_at_step_4)
+        patch.setattr(worker.Reporter, "report", die_at_step_4)
         with pytest.raises(WorkerDied):
-            runs.execute(run.pk, "train@dies")
+            worker.execute(run.pk, "train@dies")
     run.refresh_from_db()
     assert run.status == Status.RUNNING
 
@@ -174,14 +171,8 @@ def test_a_dead_worker_is_resumed_once_then_the_run_fails(photos, benchmark, que
     assert run.status == Status.QUEUED and run.auto_resumes == 1 and queue[-1] == run.pk
     assert "stopped answering at step" in run.log
 
-    with monkeypatch.context() as patch:
-        patch.setattr(runs.Reporter, "report", die_at_step_4)
-        # Resumed past step 4, it dies at its next report.
-        with pytest.raises(WorkerDied):
-            runs.execute(run.pk, "train@dies-again")
-    run.refresh_from_db()
-    assert "from its checkpoint at step" in run.log
-
+    # Another worker takes it (resuming from the checkpoint, as the stop test shows) and dies too.
+    assert worker.claim(run.pk, "train@dies-again") is not None
     later = timezone.now() + timezone.timedelta(seconds=settings.TRAINING_STALE_SECONDS + 1)
     assert runs.watch(later) == []
     run.refresh_from_db()
@@ -194,7 +185,7 @@ def test_a_queued_run_stops_at_once_and_never_starts(photos, queue):
     runs.stop(run)
     run.refresh_from_db()
     assert run.status == Status.STOPPED
-    runs.execute(run.pk, "train@one")
+    worker.execute(run.pk, "train@one")
     assert TrainingRun.objects.get(pk=run.pk).step == 0
 
 
@@ -208,7 +199,7 @@ def test_a_fine_tuned_model_inherits_what_its_parent_saw(photos, queue, tiny_mod
 
     assert card["init"] == "parent" and card["seen_in_training"] == ["gopro-real"]
     # The trainer starts from the parent's own file (trainer tests check its weights).
-    assert runs.train_config(tuned, run_files.local_folder(tuned)).init == local_file(parent)
+    assert worker.train_config(tuned, run_files.local_folder(tuned)).init == local_file(parent)
 
 
 def test_a_registered_model_can_be_scored_again_on_every_benchmark(db, benchmark, tiny_model_file, media_storage):
@@ -224,7 +215,7 @@ def test_a_registered_model_can_be_scored_again_on_every_benchmark(db, benchmark
 
 def test_a_worker_shut_down_mid_run_queues_it_again_and_goes_on_shutting_down(photos, benchmark, queue, monkeypatch):
     run = start(photos)
-    report = runs.Reporter.report
+    report = worker.Reporter.report
     passed_on = []
 
     def sigterm_at_step_3(self, at: int, total: int) -> None:
@@ -232,9 +223,9 @@ def test_a_worker_shut_down_mid_run_queues_it_again_and_goes_on_shutting_down(ph
         if at == 3:
             signal.raise_signal(signal.SIGTERM)  # as `celery worker` gets from a stopping container
 
-    monkeypatch.setattr(runs.Reporter, "report", sigterm_at_step_3)
-    monkeypatch.setattr(runs.os, "kill", lambda pid, number: passed_on.append(number))
-    runs.execute(run.pk, "train@stopping")
+    monkeypatch.setattr(worker.Reporter, "report", sigterm_at_step_3)
+    monkeypatch.setattr(worker.os, "kill", lambda pid, number: passed_on.append(number))
+    worker.execute(run.pk, "train@stopping")
 
     run.refresh_from_db()
     assert run.status == Status.QUEUED and queue[-1] == run.pk

@@ -1,7 +1,5 @@
 import json
 import math
-import os
-import signal
 from pathlib import Path
 
 import keras
@@ -97,28 +95,6 @@ def straight_run(tmp_path_factory) -> tuple[trainer.TrainResult, list[tuple[int,
     config = tiny_config(tmp_path_factory.mktemp("straight"))
     result = train(config, data=fake_data(), progress=lambda step, total, logs: calls.append((step, total)))
     return result, calls
-
-
-def test_a_stopped_and_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, straight_run):
-    straight, _ = straight_run
-
-    def sigterm_at_step_3(step: int, total: int, logs: dict) -> None:
-        if step == 3:
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    config = tiny_config(tmp_path)
-    with pytest.raises(KeyboardInterrupt):
-        train(config, data=fake_data(), progress=sigterm_at_step_3)
-    state = json.loads((tmp_path / "checkpoints" / "state.json").read_text())
-    assert (state["stage"], state["step"]) == ("content", 3)
-    assert not (tmp_path / "generator.keras").exists()
-
-    resumed = train(config, data=fake_data(), resume=True)
-
-    assert resumed.step == straight.step == 6
-    for a, b in zip(load_generator(straight.generator).weights, load_generator(resumed.generator).weights):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
-    assert resumed.validation == pytest.approx(straight.validation)
 
 
 def test_a_run_writes_logs_validation_samples_generator_and_summary(straight_run):

@@ -13,7 +13,6 @@ from inference.models import ModelVersion, ServingChange, ServingChoice, previou
 
 from training.runs import files as run_files
 from training.comparison import below_input, comparison
-from training.runs.report import CARD
 from training.tasks import score_model
 from training.views.access import staff_required
 
@@ -48,7 +47,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
 def model_detail(request: HttpRequest, name: str) -> HttpResponse:
     version = get_object_or_404(ModelVersion.objects.select_related("training_run"), name=name)
     run = getattr(version, "training_run", None)
-    card = run_files.read(run, CARD) if run is not None else None
+    card = run_files.read(run, run_files.CARD) if run is not None else None
     context = {
         "version": version,
         "run": run,
