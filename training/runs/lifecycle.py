@@ -73,7 +73,7 @@ def create(
         total_steps=config["steps"] + config["gan_steps"],
     )
     run.datasets.set(datasets)
-    record(run, f"Queued by {by} on the train queue.")
+    record(run, f"Queued{f' by {by}' if by else ''} on the train queue.")
     enqueue(run)
     return run
 
