@@ -39,18 +39,19 @@ def run_settings(**chosen) -> dict:
     return {name: value for name, value in config.items() if name not in PATH_SETTINGS}
 
 
-def append_log(run: TrainingRun, line: str) -> None:
-    lines = (run.log + f"{timezone.now():%Y-%m-%d %H:%M:%S} {line}\n").splitlines(keepends=True)
-    run.log = "".join(lines[-LOG_LINES:])
-
-
-def record(run: TrainingRun, line: str = "", **fields) -> None:
+def record(run: TrainingRun, *lines: str, **fields) -> None:
+    """Write `fields` to the run's row and add `lines` to its log. The web, beat and the worker
+    all log to the same row, so the log is read and extended under a row lock: a line written
+    meanwhile by another process is kept."""
+    with transaction.atomic():
+        if lines:
+            current = TrainingRun.objects.select_for_update().values_list("log", flat=True).get(pk=run.pk)
+            stamp = f"{timezone.now():%Y-%m-%d %H:%M:%S}"
+            log = (current + "".join(f"{stamp} {line}\n" for line in lines)).splitlines(keepends=True)
+            fields["log"] = "".join(log[-LOG_LINES:])
+        TrainingRun.objects.filter(pk=run.pk).update(**fields)
     for name, value in fields.items():
         setattr(run, name, value)
-    if line:
-        append_log(run, line)
-        fields["log"] = run.log
-    TrainingRun.objects.filter(pk=run.pk).update(**fields)
 
 
 def enqueue(run: TrainingRun) -> None:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from inference.engine import local_file
 from training.config import TrainConfig
-from training.ingestion.datasets import DatasetUnusable, training_photos
+from training.ingestion.datasets import training_photos
 from training.models import TrainingRun
 from training.runs import files as run_files
 from training.runs import lifecycle
@@ -83,10 +83,10 @@ class Reporter:
     """The trainer's progress hook: every REPORT_SECONDS it records the step, ETA, heartbeat,
     chart series and log lines, uploads new files, and ends the run if it was asked to stop."""
 
-    def __init__(self, run: TrainingRun, folder: Path):
+    def __init__(self, run: TrainingRun, folder: Path, sent: run_files.Sent):
         self.run = run
         self.folder = folder
-        self.sent: run_files.Sent = {}
+        self.sent = sent
         self.started = time.monotonic()
         self.first_step: int | None = None
         self.seconds_before = run.seconds
@@ -125,13 +125,11 @@ class Reporter:
         lines = [
             f"Step {int(point_step)}: validation PSNR {psnr:.2f} dB, SSIM {ssim:.4f}."
             for (point_step, psnr), (_, ssim) in zip(
-                history.get("val_psnr", [])[self.validations :], history.get("val_ssim", [])[self.validations :]
+                history["val_psnr"][self.validations :], history["val_ssim"][self.validations :]
             )
         ]
-        self.validations = len(history.get("val_psnr", []))
-        for line in lines:
-            lifecycle.append_log(self.run, line)
-        lifecycle.record(self.run, **fields, log=self.run.log)
+        self.validations = len(history["val_psnr"])
+        lifecycle.record(self.run, *lines, **fields)
         run_files.upload(self.run, self.folder, self.sent)
 
 
@@ -173,6 +171,8 @@ def execute(run_id: int, worker: str) -> None:
     if run is None:
         return
     folder = run_files.local_folder(run)
+    # What this session has uploaded: later uploads send only what changed since.
+    sent: run_files.Sent = {}
     try:
         resuming = run_files.download(run, folder)
         for note in gather_photos(run, folder):
@@ -180,11 +180,11 @@ def execute(run_id: int, worker: str) -> None:
         config = train_config(run, folder)
         what = f"from its checkpoint at step {run.step}" if resuming else "from the start"
         lifecycle.record(run, f"Running on {worker} {what}.")
-        reporter = Reporter(run, folder)
+        reporter = Reporter(run, folder, sent)
         result = train(config, resume=resuming, progress=reporter)
         reporter.report(result.step + result.gan_step, run.total_steps)
     except StopRequested:
-        run_files.upload(run, folder, {})
+        run_files.upload(run, folder, sent)
         step = run_step(folder)
         lifecycle.record(
             run, f"Stopped at step {step}; resume continues from there.", status=Status.STOPPED, step=step
@@ -195,7 +195,7 @@ def execute(run_id: int, worker: str) -> None:
         return
     except KeyboardInterrupt as interrupt:
         # The worker is shutting down: back to the queue, and on with the shutdown.
-        run_files.upload(run, folder, {})
+        run_files.upload(run, folder, sent)
         step = run_step(folder)
         lifecycle.record(
             run, f"The worker shut down at step {step}; queued to resume from there.", status=Status.QUEUED, step=step
@@ -206,14 +206,14 @@ def execute(run_id: int, worker: str) -> None:
             os.kill(os.getpid(), signal.SIGTERM)
             return
         raise
-    except (ValueError, DatasetUnusable, OSError) as exc:
+    except (ValueError, OSError) as exc:  # DatasetUnusable is a ValueError
         lifecycle.fail(run, str(exc))
         return
     except Exception as exc:
         log.exception("Run %s failed", run_id)
         lifecycle.fail(run, f"{type(exc).__name__}: {exc}")
         return
-    finish(run, folder, result)
+    finish(run, folder, result, sent)
 
 
 def run_step(folder: Path) -> int:
@@ -221,7 +221,7 @@ def run_step(folder: Path) -> int:
     return state["step"] if state else 0
 
 
-def finish(run: TrainingRun, folder: Path, result: TrainResult) -> None:
+def finish(run: TrainingRun, folder: Path, result: TrainResult, sent: run_files.Sent) -> None:
     lifecycle.record(run, "Training done; scoring the model on every benchmark.")
     try:
         version = run_report.register(
@@ -229,10 +229,12 @@ def finish(run: TrainingRun, folder: Path, result: TrainResult) -> None:
         )
     except Exception as exc:
         log.exception("Run %s: evaluation failed", run.pk)
-        lifecycle.fail(run, f"Training finished, but scoring or registering the model failed ({type(exc).__name__}: {exc}); "
-              "resume runs that part again.")
+        reason = f"{type(exc).__name__}: {exc}"
+        lifecycle.fail(
+            run, f"Training finished, but scoring or registering the model failed ({reason}); resume runs that part again."
+        )
         return
-    run_files.upload(run, folder, {})
+    run_files.upload(run, folder, sent)
     lifecycle.record(
         run,
         f"Registered model {version.name} (not serving: promote it on the models page).",

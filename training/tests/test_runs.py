@@ -84,7 +84,7 @@ def stop_at(monkeypatch, step: int) -> None:
     def report_then_stop(self, at: int, total: int) -> None:
         report(self, at, total)
         if at >= step:
-            runs.stop(self.run)
+            runs.stop(TrainingRun.objects.get(pk=self.run.pk))  # the web's own copy of the row
 
     monkeypatch.setattr(worker.Reporter, "report", report_then_stop)
 
@@ -130,6 +130,7 @@ def test_a_run_is_registered_and_a_stopped_and_resumed_one_ends_with_the_same_we
         worker.execute(stopped.pk, "train@one")
     stopped.refresh_from_db()
     assert stopped.status == Status.STOPPED and f"Stopped at step {stopped.step};" in stopped.log
+    assert "Stop asked" in stopped.log  # the web's line survives the worker's later writes
     assert stopped.can_resume and 3 <= stopped.step < 8
     run_files.delete_local(stopped)
     runs.resume(stopped)
