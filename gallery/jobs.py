@@ -105,7 +105,7 @@ def _results(job: Restoration, original: Image.Image, alpha: Image.Image | None,
 
 
 def _metrics(job: Restoration, before: np.ndarray, after: np.ndarray) -> dict:
-    figures = {"sharpness_before": metrics.sharpness(before), "sharpness_after": metrics.sharpness(after)}
+    figures = {"blur_before": metrics.blur(before), "blur_after": metrics.blur(after)}
     if job.photo.reference:
         sharp, _ = split_alpha(_read_image(job.photo.reference))
         figures |= {

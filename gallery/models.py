@@ -25,6 +25,9 @@ class Photo(models.Model):
     mode = models.CharField(max_length=8, help_text="Pillow mode of the stored original: RGB, RGBA, L or LA.")
     bytes_stored = models.PositiveBigIntegerField(default=0)
     notes = models.JSONField(default=list, blank=True, help_text="What validation changed, in words.")
+    # "Try it" photos: the blur the site made from the uploaded sharp photo (kept as the
+    # reference), e.g. {"kind": "motion", "strength": 0.5}; empty for a real blurred upload.
+    synthetic_blur = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -57,6 +60,7 @@ class Restoration(models.Model):
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
+        CANCELLED = "cancelled"
 
     photo = models.OneToOneField(Photo, on_delete=models.CASCADE, related_name="restoration")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
@@ -82,16 +86,16 @@ class Restoration(models.Model):
     psnr_after = models.FloatField(null=True, blank=True)
     ssim_before = models.FloatField(null=True, blank=True)
     ssim_after = models.FloatField(null=True, blank=True)
-    # No-reference sharpness, always computed.
-    sharpness_before = models.FloatField(null=True, blank=True)
-    sharpness_after = models.FloatField(null=True, blank=True)
+    # No-reference blur (inference.metrics.blur, 0 sharp to 1 blurred), always computed.
+    blur_before = models.FloatField(null=True, blank=True)
+    blur_after = models.FloatField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.photo} ({self.status})"
 
     @property
     def is_done(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELLED)
 
     @property
     def processing_seconds(self) -> float | None:

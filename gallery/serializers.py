@@ -64,7 +64,7 @@ class MetricsSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Restoration
-        fields = ["psnr_before", "psnr_after", "ssim_before", "ssim_after", "sharpness_before", "sharpness_after"]
+        fields = ["psnr_before", "psnr_after", "ssim_before", "ssim_after", "blur_before", "blur_after"]
         read_only_fields = fields
 
 

@@ -8,29 +8,14 @@ from pathlib import Path
 import pytest
 from celery.contrib.testing.worker import start_worker
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from conftest import PASSWORD
+from conftest import PASSWORD, SHOTS
 from deblursite.celery import app
 
 from .conftest import photo_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def browser_page():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        page.set_default_timeout(60_000)
-        yield page
-        browser.close()
-
-
 @pytest.fixture
 def worker(settings):
     import redis
@@ -43,7 +28,6 @@ def worker(settings):
 def test_sign_up_upload_compare_download_delete(live_server, active_model, worker, browser_page, settings, tmp_path):
     # Small tiles on a larger photo: the job runs long enough to watch its progress.
     settings.INFERENCE_TILE, settings.INFERENCE_OVERLAP = 32, 8
-    SHOTS.mkdir(parents=True, exist_ok=True)
     street = tmp_path / "street.jpg"
     street.write_bytes(photo_bytes(size=(640, 480), blur=2.5, seed=3))
     sharp = tmp_path / "street-sharp.png"
@@ -108,7 +92,6 @@ def test_sign_up_upload_compare_download_delete(live_server, active_model, worke
 def test_best_quality_and_fast_results_name_the_model_that_made_them(
     live_server, two_models, alice, worker, browser_page, tmp_path
 ):
-    SHOTS.mkdir(parents=True, exist_ok=True)
     photo = tmp_path / "street.jpg"
     photo.write_bytes(photo_bytes(size=(320, 240), blur=2.0, seed=5))
     page = browser_page

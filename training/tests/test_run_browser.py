@@ -7,10 +7,9 @@ from celery.contrib.testing.worker import start_worker
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
+from conftest import PASSWORD, SHOTS
 from deblursite.celery import app
 from inference.registry import register_model
-from gallery.tests.test_browser import SHOTS, browser_page  # noqa: F401 (fixture)
 from training.models import TrainingRun
 from training.tests.test_runs import benchmark, photos  # noqa: F401 (fixtures)
 
@@ -27,7 +26,7 @@ def train_worker(settings):
 
 
 def test_a_tiny_run_is_started_watched_stopped_resumed_and_finished(
-    live_server, photos, benchmark, train_worker, browser_page, settings, tiny_model_file  # noqa: F811
+    live_server, photos, benchmark, train_worker, browser_page, settings, tiny_model_file
 ):
     settings.TRAINING_JIT_COMPILE = False
     # Fine-tuning a small registered model: a run of a few hundred steps in about a minute.
