@@ -29,6 +29,8 @@ Status = Restoration.Status
 PROGRESS_WRITE_SECONDS = 1.0
 # Longest side of the screen-sized JPEGs of originals and results on the comparison page.
 PREVIEW_SIZE = 1600
+# Longest side of the thumbnails of originals and results, the gallery cards' images.
+THUMBNAIL_SIZE = 480
 
 
 class JobCancelled(Exception):
@@ -101,6 +103,7 @@ def _results(job: Restoration, original: Image.Image, alpha: Image.Image | None,
         "result_jpeg": (f"{stem}.jpg", encode_jpeg(result)),
         "result_webp": (f"{stem}.webp", encode_webp(result)),
         "result_preview": (f"{stem}-preview.jpg", make_thumbnail(result, PREVIEW_SIZE)),
+        "result_thumbnail": (f"{stem}-thumbnail.jpg", make_thumbnail(result, THUMBNAIL_SIZE)),
     }
 
 

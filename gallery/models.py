@@ -44,7 +44,13 @@ class Photo(models.Model):
         files = [self.original, self.reference, self.thumbnail, self.preview]
         restoration = getattr(self, "restoration", None)
         if restoration is not None:
-            files += [restoration.result, restoration.result_jpeg, restoration.result_webp, restoration.result_preview]
+            files += [
+                restoration.result,
+                restoration.result_jpeg,
+                restoration.result_webp,
+                restoration.result_preview,
+                restoration.result_thumbnail,
+            ]
         return [f for f in files if f]
 
 
@@ -76,6 +82,7 @@ class Restoration(models.Model):
     result_jpeg = models.FileField(max_length=255, blank=True)
     result_webp = models.FileField(max_length=255, blank=True)
     result_preview = models.FileField(max_length=255, blank=True)
+    result_thumbnail = models.FileField(max_length=255, blank=True, help_text="The gallery card's image.")
     created = models.DateTimeField(default=timezone.now)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -21,7 +21,6 @@ from .models import Photo, Restoration, bytes_used
 
 log = logging.getLogger(__name__)
 
-THUMBNAIL_SIZE = 480
 
 
 class StorageUnavailable(RuntimeError):
@@ -119,7 +118,7 @@ def accept_photo(
     }
     files = {
         names["original"]: encode_png(decoded.image),
-        names["thumbnail"]: make_thumbnail(decoded.image, THUMBNAIL_SIZE),
+        names["thumbnail"]: make_thumbnail(decoded.image, jobs.THUMBNAIL_SIZE),
         names["preview"]: make_thumbnail(decoded.image, jobs.PREVIEW_SIZE),
     }
     if decoded_reference is not None:
