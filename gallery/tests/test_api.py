@@ -538,7 +538,7 @@ def test_detail_of_a_queued_photo(alice_api, alice, media_storage):
     assert (data["model"], data["model_name"], data["queue_position"]) == ("best", None, 0)
     assert data["processing_seconds"] is None
     assert data["metrics"] == dict.fromkeys(
-        ["psnr_before", "psnr_after", "ssim_before", "ssim_after", "sharpness_before", "sharpness_after"]
+        ["psnr_before", "psnr_after", "ssim_before", "ssim_after", "blur_before", "blur_after"]
     )
 
 
@@ -589,19 +589,19 @@ def test_detail_of_a_finished_job_has_model_metrics_and_result(alice_api, finish
     assert (data["model"], data["model_name"]) == ("best", "tiny-test")
     assert data["processing_seconds"] == pytest.approx(job.processing_seconds)
     assert data["finished"] is not None
-    for name in ("psnr_before", "psnr_after", "ssim_before", "ssim_after", "sharpness_before", "sharpness_after"):
+    for name in ("psnr_before", "psnr_after", "ssim_before", "ssim_after", "blur_before", "blur_after"):
         assert data["metrics"][name] == pytest.approx(getattr(job, name)), name
         assert data["metrics"][name] is not None
     assert 0 < data["metrics"]["ssim_after"] <= 1
 
 
-def test_metrics_without_a_reference_are_sharpness_only(alice_api, alice, active_model):
+def test_metrics_without_a_reference_are_the_blur_figure_only(alice_api, alice, active_model):
     photo = processed(alice)
 
     metrics = alice_api.get(detail_url(photo)).json()["metrics"]
 
     assert metrics["psnr_before"] is metrics["psnr_after"] is metrics["ssim_before"] is metrics["ssim_after"] is None
-    assert metrics["sharpness_before"] > 0 and metrics["sharpness_after"] > 0
+    assert 0 < metrics["blur_before"] < 1 and 0 < metrics["blur_after"] < 1
 
 
 def test_result_url_downloads_the_png_without_credentials(alice_api, finished):

@@ -33,7 +33,7 @@ def stored_image(name: str) -> Image.Image:
         return Image.open(io.BytesIO(f.read()))
 
 
-def test_job_without_reference_records_result_and_sharpness(alice, active_model):
+def test_job_without_reference_records_result_and_blur(alice, active_model):
     job = new_job(alice)
 
     jobs.run(job.pk)
@@ -42,7 +42,7 @@ def test_job_without_reference_records_result_and_sharpness(alice, active_model)
     assert job.status == "succeeded" and job.progress == 1.0 and job.error == ""
     assert job.model_version == active_model and job.model_name == "tiny-test"
     assert job.processing_seconds is not None and job.processing_seconds >= 0
-    assert job.sharpness_before > 0 and job.sharpness_after > 0
+    assert 0 < job.blur_before < 1 and 0 < job.blur_after < 1
     assert job.psnr_before is job.psnr_after is job.ssim_before is job.ssim_after is None
     assert stored_image(job.result.name).size == (96, 64)
     assert stored_image(job.result_jpeg.name).format == "JPEG"
