@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test check-services chromium clean
+.PHONY: install run test check-services chromium node clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,19 +20,30 @@ install: $(VENV)/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py ensure_default_model
 	@# Offline this says what it needs in one line, and the site starts with the models it has.
 	-$(PY) manage.py install_pretrained srn-gopro
 	@echo "Deblur: http://127.0.0.1:8000  (Ctrl-C stops web and worker)"
-	DEBUG=true $(VENV)/bin/honcho start
+	@# Not DEBUG: people see the site's own error pages, never Django's debug page, and
+	@# whitenoise serves the collected static files. Plain HTTP, as it is this machine only.
+	HTTPS=false INGEST_FOLDER_ROOTS=/ $(VENV)/bin/honcho start
 
 chromium:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -q && apt-get install -y -q chromium; }
 
-test: $(VENV)/.installed-test chromium
+node:
+	@command -v npm >/dev/null || { echo "Installing Debian's nodejs and npm for the accessibility scan"; \
+		apt-get update -q && apt-get install -y -q nodejs npm; }
+
+# axe-core for the accessibility scan, at the version and hash package-lock.json pins.
+node_modules/.package-lock.json: package.json package-lock.json | node
+	npm ci --ignore-scripts --no-audit --no-fund
+
+test: $(VENV)/.installed-test chromium node_modules/.package-lock.json
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) var test-artifacts
+	rm -rf $(VENV) var test-artifacts node_modules

@@ -70,7 +70,7 @@ class TokenView(APIView):
     @extend_schema(
         summary="Sign in a device",
         description="A new token for this device. Wrong credentials are 400; repeated failures lock the "
-        "account and the client's IP for a while (429 with Retry-After).",
+        "account from the client's address for a while (429 with Retry-After).",
         request=SignInSerializer,
         responses={201: IssuedTokenSerializer, **errors(400, 403, 429)},
         parameters=[RETRY_AFTER],

@@ -101,12 +101,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "gallery:history"
 LOGOUT_REDIRECT_URL = "home"
 
-# Login rate limit: a few failures per minute, counted per account and per IP apart.
+# Login rate limit: a few failures per minute, counted per account and address together, so
+# that one person's wrong passwords lock neither another account on the same address (a
+# shared office or phone network) nor the same account from elsewhere.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=60))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-# Off: a success would wipe the failures counted against other accounts from the same IP.
-AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A right password clears the failures of that pair only: a guesser's logins to an account
+# of their own never wipe what their guesses at another account added up to.
+AXES_RESET_ON_SUCCESS = True
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "deblursite.client_ip.client_ip"
 AXES_VERBOSE = False
@@ -178,6 +181,8 @@ STORAGES = {
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
 UPLOAD_MAX_FILES = env.int("UPLOAD_MAX_FILES", default=20)
+# Smaller images have too little in them to deblur; web, API and try-it uploads alike.
+UPLOAD_MIN_SIDE = env.int("UPLOAD_MIN_SIDE", default=32)
 USER_QUOTA_BYTES = env.int("USER_QUOTA_BYTES", default=2 * 1024**3)
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES * 2  # photos and their references
 # Every photo with a reference at the size limit, plus room for the form fields.
@@ -328,14 +333,16 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Deblur <noreply@loca
 # Shared by every web process (the API's rate limits live here): files by default, Redis in production.
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
-# Production hardening, on whenever DEBUG is off (`manage.py check --deploy` is clean).
+# Production hardening, on unless the site is served over plain HTTP on this machine
+# (`make run` sets HTTPS=false; `manage.py check --deploy` is clean with the defaults).
+HTTPS = env.bool("HTTPS", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -1,11 +1,20 @@
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views import defaults
 from django.views.generic import TemplateView
 
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on their own (pages link the SVG). Not a permanent
+    redirect: the static file's hashed name changes with its content."""
+    return HttpResponseRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("favicon.ico", favicon),
     path("accounts/", include("accounts.urls")),
     path("photos/", include("gallery.urls")),
     path("api/v1/", include("deblursite.api_urls")),

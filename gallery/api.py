@@ -2,7 +2,6 @@
 functions as the web pages, and someone else's photo does not exist here either."""
 
 from datetime import timezone as dt_timezone
-from pathlib import PurePath
 
 import django_filters
 from django.core.exceptions import ValidationError
@@ -23,19 +22,20 @@ from deblursite.api_errors import RETRY_AFTER, Conflict, FieldRejected, Unavaila
 from inference.models import ModelVersion, ServingChoice
 
 from . import jobs
-from .media import file_response
+from .downloads import FORMATS, result_response, save_strength
 from .models import Photo, Restoration
-from .serializers import ModelVersionSerializer, PhotoSerializer, PhotoUploadSerializer, ServingChoiceSerializer
+from .serializers import (
+    ModelVersionSerializer,
+    PhotoChangeSerializer,
+    PhotoSerializer,
+    PhotoUploadSerializer,
+    RerunSerializer,
+    ServingChoiceSerializer,
+)
 from .uploads import StorageUnavailable, UploadRejected, accept_photo, delete_photo
 
 # Upload rejections whose status says more than 400 does.
 REJECTION_STATUS = {"too_large": 413, "unsupported_type": 415}
-# format -> (field of the result, suffix of the download name, media type)
-RESULT_FORMATS = {
-    "png": ("result", "-deblurred.png", "image/png"),
-    "jpeg": ("result_jpeg", "-deblurred.jpg", "image/jpeg"),
-    "webp": ("result_webp", "-deblurred.webp", "image/webp"),
-}
 
 
 class UploadRateThrottle(UserRateThrottle):
@@ -108,6 +108,19 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
     def get_throttles(self) -> list:
         return [UploadRateThrottle()] if self.action == "create" else []
 
+    @extend_schema(
+        summary="Change a photo: the strength its downloads apply",
+        request=PhotoChangeSerializer,
+        responses={200: PhotoSerializer, **errors(400, 401, 404)},
+    )
+    def partial_update(self, request: Request, pk=None) -> Response:
+        photo = self.get_object()
+        change = PhotoChangeSerializer(data=request.data, partial=True)
+        change.is_valid(raise_exception=True)
+        if "strength" in change.validated_data:
+            save_strength(photo.restoration, change.validated_data["strength"])
+        return Response(self.get_serializer(photo).data)
+
     def perform_destroy(self, photo: Photo) -> None:
         try:
             delete_photo(photo)
@@ -154,29 +167,61 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         return Response(self.get_serializer(photo).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
+        summary="Run a finished job again, with a model choice",
+        description="For a succeeded, failed or cancelled job. The previous result and its figures are deleted; "
+        "the saved strength stays. Without `model`, the photo's own choice runs again.",
+        request=RerunSerializer,
+        responses={202: PhotoSerializer, **errors(400, 401, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def rerun(self, request: Request, pk=None) -> Response:
+        photo = self.get_object()
+        chosen = RerunSerializer(data=request.data)
+        chosen.is_valid(raise_exception=True)
+        job = photo.restoration
+        if not jobs.rerun(job, chosen.validated_data.get("model", job.choice)):
+            raise Conflict(f"Only a finished job can run again; this one is {job.status}.")
+        job.refresh_from_db()
+        return Response(self.get_serializer(photo).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Cancel a queued or running job",
+        description="A running job stops at its next tile and keeps no result; the photo and its original stay.",
+        request=None,
+        responses={200: PhotoSerializer, **errors(401, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk=None) -> Response:
+        photo = self.get_object()
+        cancelled = jobs.cancel(photo.restoration)
+        photo.restoration.refresh_from_db()
+        if not cancelled:
+            raise Conflict(f"Only a queued or running job can be cancelled; this one is {photo.restoration.status}.")
+        return Response(self.get_serializer(photo).data)
+
+    @extend_schema(
         summary="Download the result",
         parameters=[
             OpenApiParameter(
-                "format", str, enum=list(RESULT_FORMATS), default="png", description="File format of the download."
+                "format", str, enum=list(FORMATS), default="png", description="File format of the download."
             )
         ],
         responses={
-            **{(200, media_type): OpenApiTypes.BINARY for _, _, media_type in RESULT_FORMATS.values()},
-            302: OpenApiResponse(description="On S3: a redirect to a presigned URL of the file."),
+            **{(200, chosen.media_type): OpenApiTypes.BINARY for chosen in FORMATS.values()},
+            302: OpenApiResponse(description="At full strength on S3: a redirect to a presigned URL of the file."),
             **errors(400, 401, 404, 409),
         },
     )
     @action(detail=True, methods=["get"], content_negotiation_class=IgnoreAccept)
     def result(self, request: Request, pk=None) -> HttpResponse:
         chosen = request.query_params.get("format", "png")
-        if chosen not in RESULT_FORMATS:
-            raise serializers.ValidationError({"format": [f"Choose one of: {', '.join(RESULT_FORMATS)}."]})
+        if chosen not in FORMATS:
+            raise serializers.ValidationError({"format": [f"Choose one of: {', '.join(FORMATS)}."]})
         photo = self.get_object()
         job = photo.restoration
         if job.status != Restoration.Status.SUCCEEDED:
             raise Conflict(f"There is no result yet: the job is {job.status}.")
-        field, suffix, _ = RESULT_FORMATS[chosen]
-        return file_response(getattr(job, field), download_name=PurePath(photo.original_name).stem + suffix)
+        return result_response(photo, chosen, as_download=True)
 
 
 class ModelChoicesView(views.APIView):

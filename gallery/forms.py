@@ -3,11 +3,20 @@ from dataclasses import dataclass
 from django import forms
 from django.conf import settings
 from django.forms.boundfield import BoundWidget
+from django.template.defaultfilters import filesizeformat
 
 from inference import speed
+from inference.images import ACCEPTED_TYPES as ACCEPTED_TYPE_NAMES
 from inference.models import ModelVersion, ServingChoice
 
+from . import try_it
 from .uploads import choice_refusal
+
+# What the file pickers offer, by type and, for HEIC whose type browsers often do not know,
+# by extension; the page's script checks files against the same lists before sending.
+ACCEPTED_MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp", "image/tiff", "image/heic", "image/heif")
+ACCEPTED_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".heic", ".heif")
+ACCEPT = ",".join(ACCEPTED_MEDIA_TYPES + ACCEPTED_EXTENSIONS)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -20,7 +29,7 @@ class MultipleImageField(forms.FileField):
     def __init__(self, *args, **kwargs) -> None:
         # Empty files reach the image checks, which reject them one by one.
         kwargs.setdefault("allow_empty_file", True)
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/tiff,image/heic,image/heif"}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None) -> list:
@@ -61,18 +70,22 @@ def describe_speed(version: ModelVersion) -> str:
     return f"about {figure} s per megapixel, as measured for its model card ({kind})"
 
 
-class UploadForm(forms.Form):
-    images = MultipleImageField(label="Blurred photos", help_text="JPEG, PNG, WebP, TIFF or HEIC.")
+def limits_help() -> str:
+    return (
+        f"{ACCEPTED_TYPE_NAMES}, of at most {filesizeformat(settings.UPLOAD_MAX_BYTES)}"
+        f" and {settings.UPLOAD_MAX_PIXELS / 1e6:g} megapixels, at least {settings.UPLOAD_MIN_SIDE} pixels on each side."
+    )
+
+
+class ModelChoiceForm(forms.Form):
+    """A form whose photos are deblurred by the model the user chooses."""
+
     # Not required: a disabled radio button is not sent, and neither is a choice by a client
     # that does not know about choices; either way the default is taken.
     model = forms.ChoiceField(label="Model", choices=ServingChoice.Key.choices, required=False, widget=ChoiceRadioSelect)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["images"].help_text += (
-            f" Up to {settings.UPLOAD_MAX_FILES} files of at most {settings.UPLOAD_MAX_BYTES // 2**20} MB"
-            f" and {settings.UPLOAD_MAX_PIXELS / 1e6:g} megapixels each."
-        )
         self.serving = ServingChoice.models_by_key()
         served = [key for key, version in self.serving.items() if version is not None]
         self.fields["model"].initial = served[0] if served else ServingChoice.Key.BEST
@@ -92,6 +105,26 @@ class UploadForm(forms.Form):
             options.append(ModelOption(radio, version, describe_speed(version) if version else ""))
         return options
 
+
+class UploadForm(ModelChoiceForm):
+    images = MultipleImageField(label="Blurred photos")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["images"].help_text = f"Up to {settings.UPLOAD_MAX_FILES} photos at a time. {limits_help()}"
+
+    @staticmethod
+    def limits() -> dict:
+        """What the page's script checks before sending; the server checks it all again."""
+        return {
+            "maxFiles": settings.UPLOAD_MAX_FILES,
+            "maxBytes": settings.UPLOAD_MAX_BYTES,
+            "minSide": settings.UPLOAD_MIN_SIDE,
+            "types": ACCEPTED_MEDIA_TYPES,
+            "extensions": ACCEPTED_EXTENSIONS,
+            "typeNames": ACCEPTED_TYPE_NAMES,
+        }
+
     def clean_images(self) -> list:
         images = self.cleaned_data["images"]
         if len(images) > settings.UPLOAD_MAX_FILES:
@@ -101,3 +134,39 @@ class UploadForm(forms.Form):
     def references(self) -> list:
         """The optional sharp reference of each image, by position (`reference_<i>`)."""
         return [self.files.get(f"reference_{i}") for i in range(len(self.cleaned_data["images"]))]
+
+
+class TryItForm(ModelChoiceForm):
+    image = forms.FileField(
+        label="A sharp photo",
+        allow_empty_file=True,  # refused by the image checks, with their reason
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
+    )
+    kind = forms.ChoiceField(label="Blur", choices=try_it.KINDS.items(), initial="motion", widget=forms.RadioSelect)
+    strength = forms.IntegerField(
+        label="Strength",
+        min_value=5,
+        max_value=100,
+        initial=50,
+        widget=forms.NumberInput(attrs={"type": "range", "step": 5, "list": "strength-marks"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["image"].help_text = (
+            f"{limits_help()} Photos over {try_it.MAX_PIXELS / 1e6:g} megapixels are scaled down to that first."
+        )
+
+
+class StrengthForm(forms.Form):
+    strength = forms.FloatField(min_value=0.0, max_value=1.0)
+
+
+class RerunForm(forms.Form):
+    model = forms.ChoiceField(choices=ServingChoice.Key.choices)
+
+    def clean_model(self) -> str:
+        choice = self.cleaned_data["model"]
+        if ModelVersion.serving(choice) is None:
+            raise forms.ValidationError(f'No model serves "{ServingChoice.Key(choice).label}" yet.')
+        return choice

@@ -7,13 +7,15 @@ work, and its result files have fixed names that a re-run overwrites."""
 import io
 import logging
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q, Subquery
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 from PIL import Image
 
@@ -31,10 +33,13 @@ PROGRESS_WRITE_SECONDS = 1.0
 PREVIEW_SIZE = 1600
 # Longest side of the thumbnails of originals and results, the gallery cards' images.
 THUMBNAIL_SIZE = 480
+# What a re-run clears: the files and figures of the previous run.
+RESULT_FIELDS = ("result", "result_jpeg", "result_webp", "result_preview", "result_thumbnail")
+FIGURE_FIELDS = ("psnr_before", "psnr_after", "ssim_before", "ssim_after", "blur_before", "blur_after")
 
 
 class JobCancelled(Exception):
-    """The photo was deleted while its job ran."""
+    """The job was cancelled, or its photo deleted, while it ran."""
 
 
 def enqueue(restoration_id: int) -> None:
@@ -78,20 +83,32 @@ def _read_image(file) -> Image.Image:
     return image
 
 
+def _still_claimed(job: Restoration) -> QuerySet[Restoration]:
+    """The job's row while this worker's claim of it stands: running, and not claimed again
+    since (a job cancelled and run again meanwhile belongs to the worker that claimed it
+    again). What a cancel or a delete takes away."""
+    return Restoration.objects.filter(pk=job.pk, status=Status.RUNNING, started_at=job.started_at)
+
+
 class _ProgressWriter:
-    """Writes progress and a heartbeat to the row, at most once a second."""
+    """Called after every tile: stops the job once it is cancelled or deleted, and writes
+    progress and a heartbeat to the row at most once a second."""
 
     def __init__(self, job: Restoration) -> None:
         self.job, self.last = job, 0.0
+        self.running = _still_claimed(job)
 
     def __call__(self, fraction: float) -> None:
         now = time.monotonic()
         if now - self.last < PROGRESS_WRITE_SECONDS and fraction < 1.0:
-            return
-        self.last = now
-        # The inference half of the work; metrics and saving take the rest.
-        progress = round(0.9 * fraction, 3)
-        if not Restoration.objects.filter(pk=self.job.pk).update(progress=progress, heartbeat_at=timezone.now()):
+            # One indexed read per tile: a cancel stops the job within a tile.
+            still_running = self.running.exists()
+        else:
+            self.last = now
+            # The inference half of the work; metrics and saving take the rest.
+            progress = round(0.9 * fraction, 3)
+            still_running = self.running.update(progress=progress, heartbeat_at=timezone.now())
+        if not still_running:
             raise JobCancelled()
 
 
@@ -141,7 +158,6 @@ def process(job: Restoration) -> None:
             rgb,
             tile=settings.INFERENCE_TILE,
             overlap=settings.INFERENCE_OVERLAP,
-            strength=job.strength,
             progress=_ProgressWriter(job),
         )
         inference_seconds = time.monotonic() - started
@@ -169,7 +185,7 @@ def process(job: Restoration) -> None:
     # The model's row as a subquery: NULL rather than a broken reference if it was deleted
     # while the job ran. Its name stays either way.
     model_version = Subquery(ModelVersion.objects.filter(pk=version.pk).values("pk"))
-    updated = Restoration.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+    updated = _still_claimed(job).update(
         status=Status.SUCCEEDED,
         progress=1.0,
         model_version=model_version,
@@ -179,7 +195,7 @@ def process(job: Restoration) -> None:
         **fields,
     )
     if not updated:
-        # Deleted meanwhile: take the result files with it.
+        # Cancelled or deleted meanwhile: a cancel is final, and takes the result files with it.
         for name, _ in files.values():
             job.result.storage.delete(name)
     speed.record(version, speed.worker_kind(), inference_seconds, job.photo.megapixels)
@@ -195,12 +211,52 @@ def run(restoration_id: int) -> None:
         process(job)
 
 
-def retry(job: Restoration) -> None:
-    """Send a failed job round again, with a fresh count of attempts."""
-    Restoration.objects.filter(pk=job.pk, status=Status.FAILED).update(
-        status=Status.QUEUED, progress=0.0, error="", attempts=0, started_at=None, finished_at=None
+def cancel(job: Restoration) -> bool:
+    """Stop a queued or running job; False when it had already finished. A queued job's
+    message finds it done and is dropped (claim); a running job's worker stops at its next
+    tile (_ProgressWriter) and keeps nothing. The photo and its original stay."""
+    return bool(
+        Restoration.objects.filter(pk=job.pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
+            status=Status.CANCELLED, progress=0.0, finished_at=timezone.now()
+        )
     )
-    transaction.on_commit(lambda: enqueue(job.pk), robust=True)
+
+
+def _queue_again(job: Restoration, statuses: list[str], *, discard: Sequence[str] = (), **changes) -> bool:
+    """Queue a job in one of these states again, with a fresh count of attempts, and send
+    it once the transaction commits, after deleting the stored files named in `discard`.
+    False when the job was in none of them."""
+    queued = Restoration.objects.filter(pk=job.pk, status__in=statuses).update(
+        status=Status.QUEUED, progress=0.0, error="", attempts=0, started_at=None, finished_at=None, **changes
+    )
+    if queued:
+        transaction.on_commit(lambda: _send_again(job.pk, discard), robust=True)
+    return bool(queued)
+
+
+def _send_again(restoration_id: int, discard: Sequence[str]) -> None:
+    # Before the message goes: the new run writes files of the same names.
+    for name in discard:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            log.exception("could not delete %s of job %s", name, restoration_id)
+    enqueue(restoration_id)
+
+
+def retry(job: Restoration) -> bool:
+    """Send a failed job round again, with a fresh count of attempts."""
+    return _queue_again(job, [Status.FAILED])
+
+
+def rerun(job: Restoration, choice: str) -> bool:
+    """Run a finished job (succeeded, failed or cancelled) again with this model choice:
+    its result files and figures go, its saved strength stays. False when it is not
+    finished."""
+    old_files = [file.name for file in (getattr(job, field) for field in RESULT_FIELDS) if file]
+    cleared = {field: "" for field in RESULT_FIELDS} | {field: None for field in FIGURE_FIELDS}
+    done = [Status.SUCCEEDED, Status.FAILED, Status.CANCELLED]
+    return _queue_again(job, done, discard=old_files, choice=choice, model_version=None, model_name="", **cleared)
 
 
 def requeue_stale() -> list[int]:

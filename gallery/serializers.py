@@ -6,6 +6,7 @@ from inference import speed
 from inference.images import ACCEPTED_TYPES
 from inference.models import ModelVersion, ServingChoice
 
+from .downloads import short_lived_result_url
 from .media import short_lived_url
 from .models import Photo, Restoration
 from .uploads import choice_refusal
@@ -92,6 +93,28 @@ class PhotoUploadSerializer(serializers.Serializer):
         return choice
 
 
+class PhotoChangeSerializer(serializers.Serializer):
+    strength = serializers.FloatField(
+        min_value=0.0,
+        max_value=1.0,
+        help_text="The strength the downloads apply: 0 keeps the photo as it is, 1 is the model's full output.",
+    )
+
+
+class RerunSerializer(serializers.Serializer):
+    model = serializers.ChoiceField(
+        choices=ServingChoice.Key.choices,
+        required=False,
+        error_messages={"invalid_choice": 'Choose "best" or "fast", not "{input}".'},
+        help_text="The model choice to run with: best or fast; the photo's own choice when left out.",
+    )
+
+    def validate_model(self, choice: str) -> str:
+        if ModelVersion.serving(choice) is None:
+            raise serializers.ValidationError(f'No model serves "{ServingChoice.Key(choice).label}" yet.')
+        return choice
+
+
 def _url_field(help_text: str):
     return extend_schema_field({"type": "string", "format": "uri", "nullable": True, "description": help_text})
 
@@ -112,7 +135,12 @@ class PhotoSerializer(serializers.ModelSerializer):
         help_text="While queued: how many jobs are ahead of this one.",
     )
     error = serializers.CharField(source="restoration.error", read_only=True, help_text="Why the job failed.")
-    strength = serializers.FloatField(source="restoration.strength", read_only=True)
+    strength = serializers.FloatField(
+        source="restoration.strength",
+        read_only=True,
+        help_text="The strength the result's downloads and links apply, 0 (the photo as it is) to 1 (the model's "
+        "full output); set it with PATCH. The metrics are the full output's.",
+    )
     processing_seconds = serializers.FloatField(source="restoration.processing_seconds", read_only=True, allow_null=True)
     finished = serializers.DateTimeField(source="restoration.finished_at", read_only=True, allow_null=True)
     model = serializers.ChoiceField(
@@ -168,10 +196,13 @@ class PhotoSerializer(serializers.ModelSerializer):
     def get_preview_url(self, photo: Photo) -> str | None:
         return self._url(photo.preview)
 
-    @_url_field("The full-resolution result (PNG) once the job succeeded; other formats from the result endpoint.")
+    @_url_field(
+        "The full-resolution result (PNG) at the saved strength once the job succeeded; other formats from the "
+        "result endpoint."
+    )
     def get_result_url(self, photo: Photo) -> str | None:
-        return self._url(photo.restoration.result)
+        return short_lived_result_url(self.context["request"], photo)
 
-    @_url_field("The result as a screen-sized JPEG.")
+    @_url_field("The model's full-strength result as a screen-sized JPEG (not blended at the saved strength).")
     def get_result_preview_url(self, photo: Photo) -> str | None:
         return self._url(photo.restoration.result_preview)

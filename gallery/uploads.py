@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from PIL import Image
 
 from inference.images import DecodedImage, ImageRejected, decode_image, encode_png, make_thumbnail
 from inference.models import ModelVersion, ServingChoice
@@ -35,9 +36,15 @@ class UploadRejected(ImageRejected):
         self.field = field
 
 
-def _decode(upload: BinaryIO, field: str) -> DecodedImage:
+def decode_upload(upload: BinaryIO, field: str) -> DecodedImage:
+    """The uploaded file decoded within the upload limits; a refusal names the field."""
     try:
-        return decode_image(upload, max_bytes=settings.UPLOAD_MAX_BYTES, max_pixels=settings.UPLOAD_MAX_PIXELS)
+        return decode_image(
+            upload,
+            max_bytes=settings.UPLOAD_MAX_BYTES,
+            max_pixels=settings.UPLOAD_MAX_PIXELS,
+            min_side=settings.UPLOAD_MIN_SIDE,
+        )
     except ImageRejected as exc:
         raise UploadRejected(exc.message, exc.code, field) from exc
 
@@ -104,25 +111,48 @@ def accept_photo(
     """Validate one upload (and its optional sharp reference), store it, and
     queue its deblurring job, with the model choice it is for, once the rows are
     committed."""
-    decoded = _decode(upload, "image")
-    decoded_reference = _decode(reference, "reference") if reference is not None else None
+    decoded = decode_upload(upload, "image")
+    decoded_reference = decode_upload(reference, "reference") if reference is not None else None
     if decoded_reference is not None:
         _check_reference(decoded, decoded_reference)
+    return keep_photo(
+        user,
+        decoded.image,
+        original_name=original_name,
+        reference=decoded_reference.image if decoded_reference else None,
+        notes=decoded.notes,
+        strength=strength,
+        choice=choice,
+    )
 
+
+def keep_photo(
+    user: AbstractBaseUser,
+    image: Image.Image,
+    *,
+    original_name: str,
+    reference: Image.Image | None = None,
+    notes: list[str],
+    strength: float = 1.0,
+    choice: str = ServingChoice.Key.BEST,
+    synthetic_blur: dict | None = None,
+) -> Photo:
+    """Store a decoded photo (and its reference, of the same size) under generated names
+    within the user's quota, and queue its job once the rows are committed."""
     photo_id = uuid.uuid4()
     names = {
         "original": f"originals/{photo_id}.png",
-        "reference": f"originals/{photo_id}-reference.png" if decoded_reference else "",
+        "reference": f"originals/{photo_id}-reference.png" if reference is not None else "",
         "thumbnail": f"thumbnails/{photo_id}.jpg",
         "preview": f"previews/{photo_id}.jpg",
     }
     files = {
-        names["original"]: encode_png(decoded.image),
-        names["thumbnail"]: make_thumbnail(decoded.image, jobs.THUMBNAIL_SIZE),
-        names["preview"]: make_thumbnail(decoded.image, jobs.PREVIEW_SIZE),
+        names["original"]: encode_png(image),
+        names["thumbnail"]: make_thumbnail(image, jobs.THUMBNAIL_SIZE),
+        names["preview"]: make_thumbnail(image, jobs.PREVIEW_SIZE),
     }
-    if decoded_reference is not None:
-        files[names["reference"]] = encode_png(decoded_reference.image)
+    if reference is not None:
+        files[names["reference"]] = encode_png(reference)
     total_bytes = sum(len(content) for content in files.values())
     _check_quota(user, total_bytes)
 
@@ -133,11 +163,12 @@ def accept_photo(
                 id=photo_id,
                 owner=user,
                 original_name=original_name[:255],
-                width=decoded.image.width,
-                height=decoded.image.height,
-                mode=decoded.image.mode,
+                width=image.width,
+                height=image.height,
+                mode=image.mode,
                 bytes_stored=total_bytes,
-                notes=decoded.notes,
+                notes=notes,
+                synthetic_blur=synthetic_blur or {},
                 **names,
             )
             restoration = Restoration.objects.create(photo=photo, strength=strength, choice=choice)

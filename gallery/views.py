@@ -1,22 +1,29 @@
+from collections.abc import Callable
 from pathlib import PurePath
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.db.models.fields.files import FieldFile
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from inference.images import ImageRejected
 from inference.models import ServingChoice
 
-from . import jobs
-from .forms import UploadForm
+from . import archive, downloads, jobs
+from .forms import RerunForm, StrengthForm, TryItForm, UploadForm
+from .listing import GalleryQuery, has_references
 from .media import LinkExpired, file_response, signed_file_response
 from .models import Photo, Restoration
-from .uploads import StorageUnavailable, accept_photo, delete_photo
+from .try_it import accept_try_it, describe_blur
+from .uploads import StorageUnavailable, UploadRejected, accept_photo, delete_photo
 
 PAGE_SIZE = 24
 
@@ -26,11 +33,16 @@ FILES = {
     "reference": ("photo", "reference", "-reference.png"),
     "thumbnail": ("photo", "thumbnail", None),
     "preview": ("photo", "preview", None),
+    # At the saved strength (gallery.downloads), as every download of a result is.
     "result-png": ("restoration", "result", "-deblurred.png"),
     "result-jpeg": ("restoration", "result_jpeg", "-deblurred.jpg"),
     "result-webp": ("restoration", "result_webp", "-deblurred.webp"),
+    # The model's full-strength output, which the photo page blends live when zoomed in.
+    "output": ("restoration", "result", None),
     "result-preview": ("restoration", "result_preview", None),
+    "result-thumbnail": ("restoration", "result_thumbnail", None),
 }
+RESULT_KINDS = {"result-png": "png", "result-jpeg": "jpeg", "result-webp": "webp"}
 
 
 def _own_photo(request: HttpRequest, pk: UUID) -> Photo:
@@ -42,11 +54,40 @@ def _no_model() -> bool:
     return not ServingChoice.objects.filter(model__isnull=False).exists()
 
 
+def _announce_queued(request: HttpRequest, photos: list[Photo]) -> None:
+    for photo in photos:
+        for note in photo.notes:
+            messages.info(request, f"{photo.original_name}: {note}")
+    if photos:
+        messages.success(request, f"{len(photos)} photo{'s' if len(photos) != 1 else ''} queued for deblurring.")
+
+
+def _upload_answer(form: UploadForm, user: AbstractBaseUser) -> JsonResponse:
+    """The page's script sends each photo, with its reference, on its own: the answer says
+    which of the two files a refusal is about, so the page can mark just that one."""
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        return JsonResponse({"field": "image" if field == "images" else field, "error": " ".join(errors)}, status=400)
+    if len(form.cleaned_data["images"]) != 1:
+        return JsonResponse({"field": "image", "error": "Send one photo per request."}, status=400)
+    image, reference = form.cleaned_data["images"][0], form.references()[0]
+    try:
+        photo = accept_photo(user, image, original_name=image.name, reference=reference, choice=form.cleaned_data["model"])
+    except UploadRejected as exc:
+        return JsonResponse({"field": exc.field, "error": exc.message, "code": exc.code}, status=400)
+    except StorageUnavailable as exc:
+        return JsonResponse({"field": None, "error": str(exc)}, status=503)
+    url = reverse("gallery:detail", args=[photo.pk])
+    return JsonResponse({"id": str(photo.pk), "url": url, "notes": photo.notes}, status=201)
+
+
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
+    if request.method == "POST" and "application/json" in request.headers.get("Accept", ""):
+        return _upload_answer(form, request.user)
     if request.method == "POST" and form.is_valid():
-        accepted = 0
+        accepted = []
         for image, reference in zip(form.cleaned_data["images"], form.references()):
             try:
                 photo = accept_photo(
@@ -55,27 +96,124 @@ def upload(request: HttpRequest) -> HttpResponse:
             except (ImageRejected, StorageUnavailable) as exc:
                 messages.error(request, f"{image.name}: {exc}")
                 continue
-            accepted += 1
-            for note in photo.notes:
-                messages.info(request, f"{image.name}: {note}")
+            accepted.append(photo)
         if accepted:
-            messages.success(request, f"{accepted} photo{'s' if accepted != 1 else ''} queued for deblurring.")
+            _announce_queued(request, accepted)
             return redirect("gallery:history")
     status = 400 if request.method == "POST" else 200
-    return render(request, "gallery/upload.html", {"form": form, "no_model": _no_model()}, status=status)
+    context = {"form": form, "limits": form.limits(), "no_model": _no_model()}
+    return render(request, "gallery/upload.html", context, status=status)
+
+
+@login_required
+@require_POST
+def upload_done(request: HttpRequest) -> HttpResponse:
+    """Where the upload page's script goes once its photos are queued one by one: the
+    history, with the messages that the form's upload gives."""
+    _announce_queued(request, _selected(request))
+    return redirect("gallery:history")
+
+
+@login_required
+def try_it(request: HttpRequest) -> HttpResponse:
+    form = TryItForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        image, kind, strength, choice = (form.cleaned_data[name] for name in ("image", "kind", "strength", "model"))
+        try:
+            photo = accept_try_it(request.user, image, original_name=image.name, kind=kind, strength=strength / 100, choice=choice)
+        except UploadRejected as exc:
+            form.add_error("image", exc.message)
+        except StorageUnavailable as exc:
+            form.add_error(None, str(exc))
+        else:
+            blur = describe_blur(photo.synthetic_blur)
+            messages.success(request, f"{image.name} blurred ({blur}) and queued for deblurring.")
+            return redirect("gallery:detail", pk=photo.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "gallery/try_it.html", {"form": form, "no_model": _no_model()}, status=status)
 
 
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
     photos = Photo.objects.filter(owner=request.user).select_related("restoration")
-    page = Paginator(photos, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "gallery/history.html", {"page": page, "no_model": _no_model()})
+    query = GalleryQuery(request.GET, with_references=has_references(photos))
+    page = Paginator(query.photos(photos), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "gallery/history.html", {"page": page, "query": query, "no_model": _no_model()})
+
+
+@login_required
+def card(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """One gallery card, for the gallery page to swap in when its job finishes."""
+    photo = _own_photo(request, pk)
+    return render(request, "gallery/_card.html", {"photo": photo, "back": reverse("gallery:history")})
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    """Where the form asked to return to (the gallery page with its filters), if it is on this site."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _selected(request: HttpRequest) -> list[Photo]:
+    """The user's own photos among the ids the form sent; other ids are ignored."""
+    ids = []
+    for value in request.POST.getlist("ids"):
+        try:
+            ids.append(UUID(value))
+        except ValueError:
+            continue
+    return list(Photo.objects.filter(owner=request.user, pk__in=ids).select_related("restoration"))
+
+
+@login_required
+@require_POST
+def download_many(request: HttpRequest) -> HttpResponse:
+    photos = _selected(request)
+    if not photos:
+        messages.error(request, "Select at least one photo to download.")
+        return redirect(_back(request, reverse("gallery:history")))
+    name = archive.archive_name(len(photos), timezone.localdate())
+    response = StreamingHttpResponse(archive.stream(photos), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_POST
+def delete_many(request: HttpRequest) -> HttpResponse:
+    photos = _selected(request)
+    if not photos:
+        messages.error(request, "Select at least one photo to delete.")
+    kept, refusal = [], None
+    for photo in photos:
+        try:
+            delete_photo(photo)
+        except StorageUnavailable as exc:
+            kept.append(photo.original_name)
+            refusal = exc
+    if deleted := len(photos) - len(kept):
+        messages.success(request, f"Deleted {deleted} photo{'s' if deleted != 1 else ''} and {'their' if deleted != 1 else 'its'} files.")
+    if kept:
+        messages.error(request, f"Not deleted: {', '.join(kept)}. {refusal}")
+    return redirect(_back(request, reverse("gallery:history")))
+
+
+def _rerun_choices(job: Restoration) -> list[tuple[str, str]]:
+    """The other model choices a finished job can run again with: those a model serves."""
+    if not job.is_done:
+        return []
+    served = ServingChoice.models_by_key().items()
+    return [(key, ServingChoice.Key(key).label) for key, version in served if version is not None and key != job.choice]
 
 
 @login_required
 def detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     photo = _own_photo(request, pk)
-    return render(request, "gallery/detail.html", {"photo": photo, "job": photo.restoration, "no_model": _no_model()})
+    job = photo.restoration
+    context = {"photo": photo, "job": job, "no_model": _no_model(), "rerun_choices": _rerun_choices(job)}
+    return render(request, "gallery/detail.html", context)
 
 
 @login_required
@@ -116,10 +254,59 @@ def retry(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def cancel(request: HttpRequest, pk: UUID) -> HttpResponse:
+    photo = _own_photo(request, pk)
+    page = reverse("gallery:detail", args=[pk])
+    back = _back(request, page)
+    if not jobs.cancel(photo.restoration):
+        messages.info(request, f"{photo.original_name} had already finished.")
+    elif back != page:
+        # The photo's own page says it was cancelled; elsewhere (the gallery) a message does.
+        messages.success(request, f"Cancelled {photo.original_name}; the original stays.")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def strength(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """Save the strength that downloads apply; the photo page's script asks for JSON."""
+    job = _own_photo(request, pk).restoration
+    form = StrengthForm(request.POST)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if not form.is_valid():
+        if wants_json:
+            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+        messages.error(request, " ".join(form.errors["strength"]))
+        return redirect("gallery:detail", pk=pk)
+    downloads.save_strength(job, form.cleaned_data["strength"])
+    if wants_json:
+        return JsonResponse({"strength": job.strength})
+    messages.success(request, f"Strength saved: downloads are at {job.strength:.0%}.")
+    return redirect("gallery:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def rerun(request: HttpRequest, pk: UUID) -> HttpResponse:
+    photo = _own_photo(request, pk)
+    form = RerunForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["model"]))
+    elif jobs.rerun(photo.restoration, choice := form.cleaned_data["model"]):
+        messages.success(request, f"Running {photo.original_name} again with {ServingChoice.Key(choice).label}.")
+    else:
+        messages.info(request, f"{photo.original_name} is not finished yet.")
+    return redirect("gallery:detail", pk=pk)
+
+
+@login_required
 def stored_file(request: HttpRequest, pk: UUID, kind: str) -> HttpResponse:
     if kind not in FILES:
         raise Http404("No such file.")
     photo = _own_photo(request, pk)
+    if kind in RESULT_KINDS:
+        return downloads.result_response(photo, RESULT_KINDS[kind], as_download=bool(request.GET.get("download")))
     owner_name, field, suffix = FILES[kind]
     file: FieldFile = getattr(photo if owner_name == "photo" else photo.restoration, field)
     download_name = None
@@ -130,7 +317,16 @@ def stored_file(request: HttpRequest, pk: UUID, kind: str) -> HttpResponse:
 
 def signed_file(request: HttpRequest, token: str) -> HttpResponse:
     """A short-lived link handed out by the API: the signature is the permission."""
+    return _signed(signed_file_response, token)
+
+
+def signed_blend(request: HttpRequest, token: str) -> HttpResponse:
+    """The API's short-lived link to a result at a strength under 100 %."""
+    return _signed(downloads.signed_blend_response, token)
+
+
+def _signed(respond: Callable[[str], HttpResponse], token: str) -> HttpResponse:
     try:
-        return signed_file_response(token)
+        return respond(token)
     except LinkExpired as exc:
         return HttpResponse(str(exc), status=403, content_type="text/plain")

@@ -79,11 +79,12 @@ class DecodedImage:
     notes: list[str] = field(default_factory=list)
 
 
-def decode_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int) -> DecodedImage:
+def decode_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int, min_side: int = 1) -> DecodedImage:
     """Decode an untrusted image file (bytes, or a file read from its current position).
 
     The type is decided by the content alone. Raises ImageRejected for anything that is
-    not a complete, intact JPEG, PNG, WebP, TIFF or HEIC image within the limits.
+    not a complete, intact JPEG, PNG, WebP, TIFF or HEIC image within the limits, which
+    include at least min_side pixels on each side.
     """
     # Pillow fills in missing data instead of failing when this is set, and the check
     # that uploads are complete would silently go.
@@ -95,7 +96,7 @@ def decode_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int) -> 
 
     raw = _read_within_limit(data, max_bytes)
     image_format = _sniff_format(raw)
-    image = _open_checked(raw, image_format, max_pixels)
+    image = _open_checked(raw, image_format, max_pixels, min_side)
     notes: list[str] = []
 
     # The metadata is read before decoding: a TIFF's EXIF is read from the file.
@@ -217,9 +218,10 @@ def _sniff_format(raw: bytes) -> str:
     )
 
 
-def _open_checked(raw: bytes, image_format: str, max_pixels: int) -> ImageFile.ImageFile:
+def _open_checked(raw: bytes, image_format: str, max_pixels: int, min_side: int) -> ImageFile.ImageFile:
     """Open the file as the sniffed format, after the checks that need no decoding: the
-    pixel count, and for a PNG every chunk's CRC, which decoding ignores for image data."""
+    pixel count, the sides, and for a PNG every chunk's CRC, which decoding ignores for
+    image data."""
     try:
         # verify() leaves the image unusable, hence the second open.
         Image.open(io.BytesIO(raw), formats=[image_format]).verify()
@@ -232,6 +234,11 @@ def _open_checked(raw: bytes, image_format: str, max_pixels: int) -> ImageFile.I
     width, height = image.size
     if width * height > max_pixels:
         raise _too_many_pixels(max_pixels, f"The image is {width} × {height} pixels. ")
+    if min(width, height) < min_side:
+        raise ImageRejected(
+            f"The image is {width}×{height} pixels; photos must be at least {min_side} pixels on each side.",
+            "too_small",
+        )
     return image
 
 

@@ -243,9 +243,18 @@ def test_happy_paths_answer_as_the_schema_says(api):
         )
         assert result.status_code == 200 and result.headers["content-type"] == [media_type]
         assert Image.open(io.BytesIO(result.content)).size == (96, 64)
+    done = {"id": str(succeeded.pk)}
+    patched = call(api, "PATCH", "/photos/{id}/", path_parameters=done, body={"strength": 0.5}, media_type="application/json")
+    assert patched.status_code == 200 and patched.json()["strength"] == 0.5
+    blended = call(api, "GET", "/photos/{id}/result/", path_parameters=done, query={"format": "webp"})
+    assert blended.status_code == 200 and blended.headers["content-type"] == ["image/webp"]
+    rerun = call(api, "POST", "/photos/{id}/rerun/", path_parameters=done, body={"model": "fast"}, media_type="application/json")
+    assert rerun.status_code == 202 and rerun.json()["status"] == "queued"
 
     retried = call(api, "POST", "/photos/{id}/retry/", path_parameters={"id": str(failed.pk)})
     assert retried.status_code == 202 and retried.json()["status"] == "queued"
+    cancelled = call(api, "POST", "/photos/{id}/cancel/", path_parameters={"id": str(queued.pk)})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert call(api, "DELETE", "/photos/{id}/", path_parameters={"id": str(queued.pk)}).status_code == 204
     assert not Photo.objects.filter(pk=queued.pk).exists()
 
@@ -260,7 +269,7 @@ def test_happy_paths_answer_as_the_schema_says(api):
 
 
 def test_error_answers_are_the_documented_ones(api, django_user_model, settings, monkeypatch):
-    *_, queued = api.photos
+    succeeded, _, queued = api.photos
     bob = django_user_model.objects.create_user("bob", "bob@example.com", PASSWORD)
     bobs = _photo(bob, 7)
 
@@ -268,6 +277,7 @@ def test_error_answers_are_the_documented_ones(api, django_user_model, settings,
     assert call(api, "GET", "/photos/{id}/", path_parameters={"id": str(bobs.pk)}).status_code == 404
     assert call(api, "POST", "/photos/{id}/retry/", path_parameters={"id": str(queued.pk)}).status_code == 409
     assert call(api, "GET", "/photos/{id}/result/", path_parameters={"id": str(queued.pk)}).status_code == 409
+    assert call(api, "POST", "/photos/{id}/cancel/", path_parameters={"id": str(succeeded.pk)}).status_code == 409
     not_an_image = {"image": b"plain text, not a picture"}
     assert call(api, "POST", "/photos/", body=not_an_image, media_type="multipart/form-data").status_code == 415
     settings.UPLOAD_MAX_BYTES = 1000

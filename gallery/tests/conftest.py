@@ -29,3 +29,49 @@ def upload(name: str, content: bytes, content_type: str = "image/jpeg") -> Simpl
 @pytest.fixture
 def jpeg():
     return photo_bytes()
+
+
+def succeed(photo, **figures) -> None:
+    """Finish the photo's job as a worker would, without the model: real small result files
+    in storage (the photo's sharp version stands for the output) and these figures."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from gallery import jobs
+
+    job = photo.restoration
+    with job.photo.original.open("rb") as handle:
+        size = Image.open(handle).size
+    sharp = Image.open(io.BytesIO(photo_bytes(size=size, fmt="PNG")))
+    for field, (stored, content) in jobs._results(job, sharp, None, np.asarray(sharp)).items():
+        getattr(job, field).save(stored, ContentFile(content), save=False)
+    for key, value in figures.items():
+        setattr(job, key, value)
+    job.status, job.progress, job.model_name, job.finished_at = "succeeded", 1.0, "tiny-test", timezone.now()
+    job.save()
+
+
+def succeeded_photo(user, name: str = "photo.jpg", *, size=(64, 48), seed: int = 0, choice: str = "best", **figures):
+    """A photo whose job succeeded (succeed), in one transaction: a worker that gets the
+    job's message finds it done."""
+    from django.db import transaction
+
+    from gallery.uploads import accept_photo
+
+    with transaction.atomic():
+        photo = accept_photo(user, upload(name, photo_bytes(size=size, blur=1.5, seed=seed)), original_name=name, choice=choice)
+        succeed(photo, **figures)
+    return photo
+
+
+@pytest.fixture
+def worker(settings):
+    """A real Celery worker on the deblur queue, in this process, on an empty broker."""
+    import redis
+    from celery.contrib.testing.worker import start_worker
+
+    from deblursite.celery import app
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    with start_worker(app, perform_ping_check=False, queues=["deblur"], shutdown_timeout=30):
+        yield

@@ -3,6 +3,7 @@ presigned S3 URLs fetched over HTTP, and a dead store refuses cleanly."""
 
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 import pytest
 import requests
 
@@ -12,7 +13,7 @@ from gallery.models import Photo
 from inference.registry import register_model
 
 from .conftest import photo_bytes, upload
-from .test_api import RESULT_FORMATS, api_as, detail_url, image_of, post_photo, result_url
+from .test_api import RESULT_FORMATS, api_as, body, detail_url, image_of, local_path, post_photo, result_url
 from .test_s3 import keys
 
 
@@ -76,6 +77,22 @@ def test_result_redirects_to_a_presigned_download(alice_api, s3_finished, s3_sto
     assert image_of(fetched.content).format == image_format
 
 
+def test_below_full_strength_the_result_and_its_link_are_blends_the_site_makes(alice_api, s3_finished, s3_storage):
+    pk = s3_finished.pk
+    assert alice_api.patch(detail_url(s3_finished), {"strength": 0.5}, format="json").status_code == 200
+
+    response = alice_api.get(result_url(s3_finished), {"format": "png"})
+
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    before = np.asarray(image_of(stored(s3_storage, f"originals/{pk}.png"))).astype(float)
+    full = np.asarray(image_of(stored(s3_storage, f"results/{pk}.png")))
+    blended = np.asarray(image_of(body(response)))
+    assert np.abs(blended - np.rint(before + 0.5 * (full - before))).max() <= 1
+    link = alice_api.get(detail_url(s3_finished)).json()["result_url"]
+    assert "/photos/links/blend/" in link
+    assert body(api_as().get(local_path(link))) == body(response)
+
+
 def test_result_on_s3_is_still_owner_only(s3_finished, bob):
     assert api_as(bob).get(result_url(s3_finished)).status_code == 404
     assert api_as().get(result_url(s3_finished)).status_code == 401
@@ -104,7 +121,7 @@ def test_detail_links_are_presigned_s3_urls(alice_api, s3_finished, s3_storage, 
 
 def test_delete_removes_every_object(alice_api, s3_finished, s3_storage):
     client, buckets = s3_storage
-    assert len(keys(client, buckets["default"])) == 8
+    assert len(keys(client, buckets["default"])) == 9
 
     response = alice_api.delete(detail_url(s3_finished))
 

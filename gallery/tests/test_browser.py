@@ -6,23 +6,14 @@ import io
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from PIL import Image
 from playwright.sync_api import expect
 
 from conftest import PASSWORD, SHOTS
-from deblursite.celery import app
 
 from .conftest import photo_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
-@pytest.fixture
-def worker(settings):
-    import redis
-
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
-    with start_worker(app, perform_ping_check=False, queues=["deblur"], shutdown_timeout=30):
-        yield
 
 
 def test_sign_up_upload_compare_download_delete(live_server, active_model, worker, browser_page, settings, tmp_path):

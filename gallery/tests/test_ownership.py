@@ -64,7 +64,7 @@ def test_history_lists_only_own_photos_newest_first(client, alice, bob, media_st
 def test_history_is_paginated(client, alice, media_storage, monkeypatch):
     monkeypatch.setattr("gallery.views.PAGE_SIZE", 2)
     for i in range(3):
-        accept_photo(alice, upload(f"{i}.jpg", photo_bytes(size=(16, 16))), original_name=f"{i}.jpg")
+        accept_photo(alice, upload(f"{i}.jpg", photo_bytes(size=(32, 32))), original_name=f"{i}.jpg")
     client.force_login(alice)
 
     second = client.get(reverse("gallery:history"), {"page": 2}).context["page"]
@@ -87,7 +87,7 @@ def test_download_names_follow_the_upload(client, alice, alices_photo):
 
 def test_delete_removes_rows_and_every_stored_file(client, alice, alices_photo, media_storage):
     names = [f.name for f in alices_photo.stored_files()]
-    assert len(names) == 8
+    assert len(names) == 9
     client.force_login(alice)
 
     response = client.post(reverse("gallery:delete", args=[alices_photo.pk]))

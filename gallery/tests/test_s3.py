@@ -55,6 +55,7 @@ def test_upload_and_result_are_private_objects_in_the_media_bucket(processed, s3
             f"results/{pk}.jpg",
             f"results/{pk}.webp",
             f"results/{pk}-preview.jpg",
+            f"results/{pk}-thumbnail.jpg",
         ]
     )
     grants = client.get_object_acl(Bucket=buckets["default"], Key=f"originals/{pk}.png")["Grants"]

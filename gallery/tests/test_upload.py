@@ -6,6 +6,7 @@ from django.urls import reverse
 from PIL import Image
 
 from gallery.models import Photo, Restoration
+from gallery.uploads import accept_photo
 
 from .conftest import photo_bytes, upload
 
@@ -238,3 +239,70 @@ def test_a_choice_without_a_model_or_unknown_is_refused(alice_client, storage_ro
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Photo.objects.exists() and stored_names(storage_root) == []
+
+
+def test_photos_under_the_minimum_size_are_refused_with_their_size(alice_client, settings, storage_root):
+    response = post(alice_client, upload("tiny.png", photo_bytes(size=(20, 18), fmt="PNG")))
+
+    assert response.status_code == 400
+    assert "The image is 20×18 pixels; photos must be at least 32 pixels on each side." in response.content.decode()
+    assert not Photo.objects.exists()
+    settings.UPLOAD_MIN_SIDE = 16
+    assert post(alice_client, upload("tiny.png", photo_bytes(size=(20, 18), fmt="PNG"))).status_code == 302
+
+
+# -- the page's script: one photo (and its reference) per request, answered in JSON ----------
+
+
+def post_json(client, image, **extra):
+    return client.post(UPLOAD, {"images": [image], **extra}, HTTP_ACCEPT="application/json")
+
+
+def test_json_upload_answers_with_the_queued_photo_and_its_reference(alice_client, alice, storage_root):
+    response = post_json(
+        alice_client, upload("street.jpg", photo_bytes(blur=2)), reference_0=upload("street-sharp.png", photo_bytes(fmt="PNG"))
+    )
+
+    assert response.status_code == 201
+    photo = Photo.objects.get(owner=alice)
+    assert response.json() == {"id": str(photo.pk), "url": reverse("gallery:detail", args=[photo.pk]), "notes": []}
+    assert photo.original_name == "street.jpg" and default_storage.exists(photo.reference.name)
+    assert photo.restoration.status == Restoration.Status.QUEUED
+    assert not list(response.wsgi_request._messages)  # the messages come once all are sent
+
+
+@pytest.mark.parametrize(
+    "reference, says",
+    [
+        (photo_bytes(size=(64, 64), fmt="PNG"), "must be the same size as the photo (96×64); it is 64×64"),
+        (BAD_FILES["truncated"][0], "damaged or incomplete"),
+    ],
+)
+def test_json_upload_says_when_the_reference_is_at_fault(alice_client, storage_root, reference, says):
+    response = post_json(alice_client, upload("street.jpg", photo_bytes()), reference_0=upload("street-sharp.png", reference))
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "reference"
+    assert says in response.json()["error"]
+    assert not Photo.objects.exists() and stored_names(storage_root) == []
+
+
+def test_json_upload_says_when_the_photo_is_at_fault(alice_client, storage_root):
+    bad = post_json(alice_client, upload("street.jpg", BAD_FILES["truncated"][0]), reference_0=upload("s.png", photo_bytes()))
+    missing = alice_client.post(UPLOAD, {}, HTTP_ACCEPT="application/json")
+
+    assert bad.status_code == 400
+    assert (bad.json()["field"], bad.json()["code"]) == ("image", "corrupt")
+    assert "damaged or incomplete" in bad.json()["error"]
+    assert missing.status_code == 400 and missing.json() == {"field": "image", "error": "This field is required."}
+    assert not Photo.objects.exists()
+
+
+def test_after_the_script_sent_them_the_history_says_how_many_were_queued(alice_client, alice, bob, storage_root):
+    ids = [post_json(alice_client, upload(f"{i}.jpg", photo_bytes(seed=i))).json()["id"] for i in range(2)]
+    bobs = accept_photo(bob, upload("bobs.jpg", photo_bytes()), original_name="bobs.jpg")
+
+    response = alice_client.post(reverse("gallery:upload-done"), {"ids": [*ids, str(bobs.pk), "not-an-id"]}, follow=True)
+
+    assert response.redirect_chain == [(reverse("gallery:history"), 302)]
+    assert [str(m) for m in response.context["messages"]] == ["2 photos queued for deblurring."]

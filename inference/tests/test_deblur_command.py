@@ -1,7 +1,11 @@
+import os
+import subprocess
+import sys
 from io import StringIO
 
 import numpy as np
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from PIL import Image
@@ -129,3 +133,17 @@ def test_images_that_would_overwrite_each_other_are_refused(active_model, photos
 
     with pytest.raises(CommandError, match="same file: cat.png"):
         run(str(photos), "--out", str(tmp_path / "out"))
+
+
+def test_a_fresh_checkout_is_told_to_set_up_the_database(photos, tmp_path):
+    """No database yet (a fresh clone, `make run` never run): one line that says what to
+    run, not a traceback about a missing table."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "VAR_DIR": str(tmp_path / "var")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "deblur", str(photos), "--out", str(tmp_path / "out")],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert "The database is not set up: run `make run` once, or `python manage.py migrate`." in result.stderr
+    assert "Traceback" not in result.stderr

@@ -3,6 +3,8 @@ from pathlib import Path
 import keras
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
 from PIL import Image, ImageOps
 from pillow_heif import register_heif_opener
 from tqdm import tqdm
@@ -30,8 +32,18 @@ def find_images(source: Path) -> list[Path]:
     return images
 
 
+def check_database() -> None:
+    """Choices and registered models are rows in the database: on a fresh checkout, say how
+    to set it up rather than fail on a missing table."""
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise CommandError("The database is not set up: run `make run` once, or `python manage.py migrate`.")
+
+
 def choose_model(name_or_path: str | None) -> keras.Model:
     """The model serving a choice (best when None), a registered model by name, or a .keras file."""
+    if not (name_or_path or "").endswith(".keras"):
+        check_database()
     try:
         return resolve_model(name_or_path)
     except (NoModelInstalled, ValueError) as exc:
