@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from PIL import Image
 
 from inference.images import encode_jpeg, encode_png, encode_webp
@@ -88,7 +89,7 @@ def blended_bytes(job: Restoration, fmt: str, strength: float) -> bytes:
 def _blend_response(job: Restoration, fmt: str, strength: float, name: str | None) -> HttpResponse:
     response = HttpResponse(blended_bytes(job, fmt, strength), content_type=FORMATS[fmt].media_type)
     if name:
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Content-Disposition"] = content_disposition_header(True, name)
     response["Cache-Control"] = "private, no-cache"
     return response
 

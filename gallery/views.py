@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from inference.images import ImageRejected
@@ -176,7 +176,7 @@ def download_many(request: HttpRequest) -> HttpResponse:
         return redirect(_back(request, reverse("gallery:history")))
     name = archive.archive_name(len(photos), timezone.localdate())
     response = StreamingHttpResponse(archive.stream(photos), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
 
