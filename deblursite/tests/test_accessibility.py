@@ -145,10 +145,12 @@ def test_no_serious_accessibility_violations_on_any_page(
     Restoration.objects.filter(photo=cancelled).update(status=Restoration.Status.CANCELLED)
     for shot, path in [
         ("upload", reverse("gallery:upload")),
+        ("try-it", reverse("gallery:try-it")),
         ("history", reverse("gallery:history")),
         ("photo-queued", reverse("gallery:detail", args=[queued.pk])),
         ("photo-succeeded", reverse("gallery:detail", args=[succeeded.pk])),
         ("photo-failed", reverse("gallery:detail", args=[failed.pk])),
+        ("photo-cancelled", reverse("gallery:detail", args=[cancelled.pk])),
         ("profile", reverse("profile")),
         ("password-change", reverse("password_change")),
         ("403", reverse("training:datasets")),
