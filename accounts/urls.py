@@ -6,5 +6,7 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),
     path("devices/<uuid:pk>/revoke/", views.revoke_device, name="revoke-device"),
+    # Before Django's own, which it replaces.
+    path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("", include("django.contrib.auth.urls")),
 ]

@@ -1,8 +1,11 @@
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -10,11 +13,25 @@ from django.views.decorators.http import require_POST
 from accounts.forms import SignupForm
 from accounts.tokens import devices_of, revoke_token
 from accounts.usage import usage_of
+from deblursite.client_ip import client_ip
+from deblursite.rate_limits import Charge, Rate, hashed, in_words, take
+
+
+def _too_many(response: HttpResponse, wait: int) -> HttpResponse:
+    response.status_code = 429
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("gallery:history")
+
+    if request.method == "POST" and (wait := take(Charge(f"signup:{client_ip(request)}", Rate.parse(settings.API_AUTH_RATE)))):
+        # Not validated: what the form would say (a name already taken) is what a prober is after.
+        form = SignupForm(initial={name: request.POST.get(name, "") for name in ("username", "email")})
+        refusal = f"Too many sign-ups from your network. Please try again in {in_words(wait)}."
+        return _too_many(render(request, "registration/signup.html", {"form": form, "refusal": refusal}), wait)
 
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -24,6 +41,26 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("gallery:history")
 
     return render(request, "registration/signup.html", {"form": form})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, with a limit on the mails sent to one address and on the requests from
+    one client. The refusal reads the same whether or not an account has the address."""
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        email = form.cleaned_data["email"].strip().lower()
+        wait = take(
+            Charge(f"reset-client:{client_ip(self.request)}", Rate.parse(settings.PASSWORD_RESET_RATE_CLIENT)),
+            Charge(f"reset-email:{hashed(email)}", Rate.parse(settings.PASSWORD_RESET_RATE_EMAIL)),
+        )
+        if not wait:
+            return super().form_valid(form)
+        form.add_error(
+            None,
+            "Too many reset links were asked for, for this email address or from your network, "
+            f"so no email was sent. Please try again in {in_words(wait)}.",
+        )
+        return _too_many(self.form_invalid(form), wait)
 
 
 @login_required

@@ -13,10 +13,33 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+class Unprocessable(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request cannot be processed as it is."
+    default_code = "unprocessable"
+
+
 class Unavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The service is unavailable right now. Please try again."
     default_code = "unavailable"
+
+
+class TooManyRequests(APIException):
+    """A limit's own sentence, with Retry-After (DRF's Throttled appends one of its own)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "throttled"
+
+    def __init__(self, detail: str, wait: int) -> None:
+        super().__init__(detail)
+        self.wait = wait  # DRF's exception handler sends it as Retry-After
+
+
+class RequestTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request too large."
+    default_code = "request_too_large"
 
 
 class FieldRejected(APIException):
@@ -57,7 +80,8 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
         409: OpenApiResponse(_DETAIL, "Not possible in the object's current state."),
         413: OpenApiResponse(_FIELDS, "A file or the request is too large."),
         415: OpenApiResponse(_FIELDS, "A file is not an image type the site accepts."),
+        422: OpenApiResponse(_DETAIL, "An Idempotency-Key sent again with a different request."),
         429: OpenApiResponse(_DETAIL, "Too many requests: wait for the seconds in the Retry-After header."),
-        503: OpenApiResponse(_DETAIL, "The file store is unavailable: nothing was changed; try again."),
+        503: OpenApiResponse(_DETAIL, "The file store is unavailable: the photo was not saved; try again."),
     }
     return {code: described[code] for code in codes}

@@ -85,6 +85,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+# With persistent connections (`?conn_max_age=60` in DATABASE_URL), one that died while idle (a
+# database restart) is replaced when a request or task starts, not found broken by its first query.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -97,6 +100,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password reset mails, per address asked for (whether or not an account has it) and
+# per client address; sign-ups on the site per client address, at the API's rate.
+PASSWORD_RESET_RATE_EMAIL = env.str("PASSWORD_RESET_RATE_EMAIL", default="3/hour")
+PASSWORD_RESET_RATE_CLIENT = env.str("PASSWORD_RESET_RATE_CLIENT", default="10/hour")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "gallery:history"
 LOGOUT_REDIRECT_URL = "home"
@@ -107,6 +114,11 @@ LOGOUT_REDIRECT_URL = "home"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=60))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Slower, over any accounts: this many failures from one address within the period lock
+# that address (accounts.lockout.LockoutHandler counts them in axes's failure log).
+LOGIN_ADDRESS_FAILURE_RATE = env.str("LOGIN_ADDRESS_FAILURE_RATE", default="50/hour")
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # A right password clears the failures of that pair only: a guesser's logins to an account
 # of their own never wipe what their guesses at another account added up to.
 AXES_RESET_ON_SUCCESS = True
@@ -184,9 +196,17 @@ UPLOAD_MAX_FILES = env.int("UPLOAD_MAX_FILES", default=20)
 # Smaller images have too little in them to deblur; web, API and try-it uploads alike.
 UPLOAD_MIN_SIDE = env.int("UPLOAD_MIN_SIDE", default=32)
 USER_QUOTA_BYTES = env.int("USER_QUOTA_BYTES", default=2 * 1024**3)
+# Per user, by every route (form, upload page, try-it, API), counted in photos and in megapixels.
+UPLOAD_RATE_PHOTOS = env.str("UPLOAD_RATE_PHOTOS", default="120/hour")
+UPLOAD_RATE_MEGAPIXELS = env.str("UPLOAD_RATE_MEGAPIXELS", default="1500/hour")
+# The megapixels of a user's queued and running jobs, at most: one user cannot fill the workers' queue.
+UPLOAD_QUEUE_MEGAPIXELS = env.int("UPLOAD_QUEUE_MEGAPIXELS", default=200)
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES * 2  # photos and their references
 # Every photo with a reference at the size limit, plus room for the form fields.
 REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=DATA_UPLOAD_MAX_NUMBER_FILES * UPLOAD_MAX_BYTES + 2**20)
+# An API upload is one photo and its reference: what two files at the size limit need, plus
+# room for the multipart framing and the form fields.
+API_REQUEST_MAX_BYTES = env.int("API_REQUEST_MAX_BYTES", default=2 * UPLOAD_MAX_BYTES + 2**20)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -214,6 +234,7 @@ CELERY_TASK_DEFAULT_QUEUE = "deblur"
 CELERY_TASK_ROUTES = {
     # Beat's checks have a queue of their own, so that they never wait behind a long job.
     "gallery.requeue_stale": {"queue": "maintenance"},
+    "gallery.sweep_storage": {"queue": "maintenance"},
     "etl.resume_due": {"queue": "maintenance"},
     "training.watch_runs": {"queue": "maintenance"},
     "inference.*": {"queue": "deblur"},
@@ -224,6 +245,7 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-jobs": {"task": "gallery.requeue_stale", "schedule": 60.0},
+    "sweep-storage": {"task": "gallery.sweep_storage", "schedule": 600.0},
     "resume-ingestions": {"task": "etl.resume_due", "schedule": 60.0},
     "watch-training-runs": {"task": "training.watch_runs", "schedule": 60.0},
 }
@@ -231,6 +253,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A job whose worker stopped sending progress for this long is taken for dead and run again.
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=600)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+# The storage sweep (gallery.cleanup) removes photo files that no row names once they are
+# this old: younger ones may belong to an upload whose row is not written yet.
+STORAGE_SWEEP_GRACE_SECONDS = env.int("STORAGE_SWEEP_GRACE_SECONDS", default=3600)
 
 # Training data (admin ingestion)
 DATASET_MAX_BYTES = env.int("DATASET_MAX_BYTES", default=50 * 1024 * 1024)
@@ -271,6 +296,8 @@ PRETRAINED_CACHE_DIR = Path(env.str("PRETRAINED_CACHE_DIR", default=str(Path.hom
 
 # REST API for mobile clients (/api/v1/): per-device expiring tokens (knox), or the
 # site's session for a signed-in browser.
+# Sign-ins and sign-ups of the API per client address; the site's sign-up page has the same rate.
+API_AUTH_RATE = env.str("API_AUTH_RATE", default="20/minute")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "knox.auth.TokenAuthentication",
@@ -281,13 +308,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        # DRF's, with the reason of a refused body in words (a file name too long).
+        "deblursite.bad_requests.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
-        "auth": env.str("API_AUTH_RATE", default="20/minute"),
-        "uploads": env.str("API_UPLOAD_RATE", default="120/hour"),
+        "auth": API_AUTH_RATE,
     },
     # The client address of rate limits, read as the lockout reads it (deblursite.client_ip);
     # unset, DRF would trust any X-Forwarded-For.
@@ -336,7 +363,10 @@ CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'ca
 # Production hardening, on unless the site is served over plain HTTP on this machine
 # (`make run` sets HTTPS=false; `manage.py check --deploy` is clean with the defaults).
 HTTPS = env.bool("HTTPS", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto says whether the client used HTTPS. Any client can send it: trust it only
+# when gunicorn is reachable through the TLS proxy alone, which sets it (README).
+TRUST_PROXY_SSL_HEADER = env.bool("TRUST_PROXY_SSL_HEADER", default=True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_PROXY_SSL_HEADER else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)

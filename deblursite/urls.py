@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.views import defaults
 from django.views.generic import TemplateView
 
+from .bad_requests import bad_request
+
 
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico on their own (pages link the SVG). Not a permanent
@@ -35,9 +37,7 @@ def _api_or_page(status: int, detail: str, page):
 
 
 # Django's own refusals, before a view sees the body (a form or JSON body over
-# DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields or files, a bad Host), are JSON too.
-handler400 = _api_or_page(
-    400, "Bad request: it is malformed, or its body is too large or has too many fields or files.", defaults.bad_request
-)
+# DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields or files, a bad Host), with their reason.
+handler400 = bad_request
 handler404 = _api_or_page(404, "Not found.", defaults.page_not_found)
 handler500 = _api_or_page(500, "Server error.", defaults.server_error)

@@ -16,12 +16,11 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 
-from deblursite.api_errors import RETRY_AFTER, Conflict, FieldRejected, Unavailable, errors
+from deblursite.api_errors import RETRY_AFTER, Conflict, FieldRejected, TooManyRequests, Unavailable, errors
 from inference.models import ModelVersion, ServingChoice
 
-from . import jobs
+from . import idempotency, jobs
 from .downloads import FORMATS, result_response, save_strength
 from .models import Photo, Restoration
 from .serializers import (
@@ -32,14 +31,10 @@ from .serializers import (
     RerunSerializer,
     ServingChoiceSerializer,
 )
-from .uploads import StorageUnavailable, UploadRejected, accept_photo, delete_photo
+from .uploads import DELETE_PENDING, StorageUnavailable, UploadLimited, UploadRejected, accept_photo, delete_photo
 
 # Upload rejections whose status says more than 400 does.
 REJECTION_STATUS = {"too_large": 413, "unsupported_type": 415}
-
-
-class UploadRateThrottle(UserRateThrottle):
-    scope = "uploads"
 
 
 class PhotoPagination(CursorPagination):
@@ -72,6 +67,16 @@ class PhotoFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
+def _one_file_each(request: Request) -> None:
+    """An upload is one photo and at most one reference: a second part of either is refused
+    rather than one of them silently kept."""
+    for field in ("image", "reference"):
+        if (count := len(request.FILES.getlist(field))) > 1:
+            raise serializers.ValidationError(
+                {field: [f"Send one {field} per upload; this request has {count} parts named {field}."]}
+            )
+
+
 class IgnoreAccept(BaseContentNegotiation):
     """A file download answers with the file whatever Accept says; errors are JSON."""
 
@@ -91,7 +96,16 @@ class IgnoreAccept(BaseContentNegotiation):
     retrieve=extend_schema(summary="A photo and its job", responses={200: PhotoSerializer, **errors(401, 404)}),
     destroy=extend_schema(
         summary="Delete a photo, its job and every stored file",
-        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 404, 503)},
+        description="The photo is gone at once. If the file store fails part-way, the answer is 202: "
+        "the rest of its files are removed shortly, by the storage sweep.",
+        responses={
+            204: OpenApiResponse(description="Deleted, files and all."),
+            202: OpenApiResponse(
+                {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]},
+                "Being deleted: the file store failed part-way, and the storage sweep removes the rest.",
+            ),
+            **errors(401, 404),
+        },
     ),
 )
 class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
@@ -104,9 +118,6 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         if getattr(self, "swagger_fake_view", False):  # the schema is made without a user
             return Photo.objects.none()
         return Photo.objects.filter(owner=self.request.user).select_related("restoration__model_version")
-
-    def get_throttles(self) -> list:
-        return [UploadRateThrottle()] if self.action == "create" else []
 
     @extend_schema(
         summary="Change a photo: the strength its downloads apply",
@@ -121,19 +132,22 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
             save_strength(photo.restoration, change.validated_data["strength"])
         return Response(self.get_serializer(photo).data)
 
-    def perform_destroy(self, photo: Photo) -> None:
-        try:
-            delete_photo(photo)
-        except StorageUnavailable as exc:
-            raise Unavailable(str(exc)) from exc
+    def destroy(self, request: Request, pk=None) -> Response:
+        if delete_photo(self.get_object()):
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response({"detail": DELETE_PENDING}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary="Upload a blurred photo",
         request={"multipart/form-data": PhotoUploadSerializer},
-        responses={201: PhotoSerializer, **errors(400, 401, 413, 415, 429, 503)},
-        parameters=[RETRY_AFTER],
+        responses={201: PhotoSerializer, **errors(400, 401, 409, 413, 415, 422, 429, 503)},
+        parameters=[RETRY_AFTER, idempotency.PARAMETER],
     )
     def create(self, request: Request) -> Response:
+        return idempotency.once(request, lambda: self._upload(request))
+
+    def _upload(self, request: Request) -> Response:
+        _one_file_each(request)
         upload = PhotoUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         image = upload.validated_data["image"]
@@ -146,6 +160,8 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
                 strength=upload.validated_data["strength"],
                 choice=upload.validated_data["model"],
             )
+        except UploadLimited as exc:
+            raise TooManyRequests(exc.message, exc.retry_after) from exc
         except UploadRejected as exc:
             raise FieldRejected(exc.field, exc.message, REJECTION_STATUS.get(exc.code, 400), exc.code) from exc
         except StorageUnavailable as exc:

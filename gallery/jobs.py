@@ -7,14 +7,15 @@ work, and its result files have fixed names that a re-run overwrites."""
 import io
 import logging
 import time
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 from PIL import Image
@@ -23,9 +24,10 @@ from inference import metrics, speed
 from inference.images import encode_jpeg, encode_png, encode_webp, make_thumbnail, merge_like, split_alpha
 from inference.models import ModelVersion
 
-from .models import Restoration
+from .models import Restoration, photo_file_names
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Status = Restoration.Status
 PROGRESS_WRITE_SECONDS = 1.0
@@ -42,6 +44,33 @@ class JobCancelled(Exception):
     """The job was cancelled, or its photo deleted, while it ran."""
 
 
+# What a lost database connection raises: a restarted server, a killed backend, a network cut.
+DATABASE_LOST = (OperationalError, InterfaceError)
+
+
+class DatabaseLost(Exception):
+    """The database stayed out of reach after a reconnect, so the job's outcome could not be
+    recorded; the task sends the job round again. `claim` is the started_at of this worker's
+    claim, which the next attempt may take over (its row still says running, heartbeat fresh),
+    or None when nothing was claimed."""
+
+    def __init__(self, claim: datetime | None) -> None:
+        super().__init__("The database could not be reached.")
+        self.claim = claim
+
+
+def reconnecting(query: Callable[[], T]) -> T:
+    """Run a query, and once more on a new connection if the connection was lost: a server
+    restart or a killed backend leaves the worker's connection broken for good, and a long
+    job would otherwise end frozen as running until the stale check (JOB_STALE_SECONDS)."""
+    try:
+        return query()
+    except DATABASE_LOST:
+        log.warning("the database connection was lost; reconnecting", exc_info=True)
+        connection.close()
+        return query()
+
+
 def enqueue(restoration_id: int) -> None:
     from .tasks import deblur
 
@@ -53,14 +82,16 @@ def _stale_before() -> timezone.datetime:
     return timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
 
 
-def claim(restoration_id: int) -> Restoration | None:
+def claim(restoration_id: int, takeover: datetime | None = None) -> Restoration | None:
     """Mark the job running for this worker, or return None when there is nothing
-    to do: it is finished, gone, or running under a live worker."""
+    to do: it is finished, gone, or running under a live worker. `takeover` is the
+    started_at of a claim whose worker lost the database (DatabaseLost): that run is over."""
     with transaction.atomic():
         job = Restoration.objects.select_for_update().select_related("photo").filter(pk=restoration_id).first()
         if job is None or job.is_done:
             return None
-        if job.status == Status.RUNNING and job.heartbeat_at and job.heartbeat_at > _stale_before():
+        live = job.status == Status.RUNNING and job.heartbeat_at and job.heartbeat_at > _stale_before()
+        if live and not (takeover and job.started_at == takeover):
             return None
         now = timezone.now()
         job.attempts += 1
@@ -102,25 +133,25 @@ class _ProgressWriter:
         now = time.monotonic()
         if now - self.last < PROGRESS_WRITE_SECONDS and fraction < 1.0:
             # One indexed read per tile: a cancel stops the job within a tile.
-            still_running = self.running.exists()
+            still_running = reconnecting(self.running.exists)
         else:
             self.last = now
             # The inference half of the work; metrics and saving take the rest.
             progress = round(0.9 * fraction, 3)
-            still_running = self.running.update(progress=progress, heartbeat_at=timezone.now())
+            still_running = reconnecting(lambda: self.running.update(progress=progress, heartbeat_at=timezone.now()))
         if not still_running:
             raise JobCancelled()
 
 
 def _results(job: Restoration, original: Image.Image, alpha: Image.Image | None, output: np.ndarray) -> dict:
     result = merge_like(output, original, alpha)
-    stem = f"results/{job.photo_id}"
+    names = photo_file_names(job.photo_id)
     return {
-        "result": (f"{stem}.png", encode_png(result)),
-        "result_jpeg": (f"{stem}.jpg", encode_jpeg(result)),
-        "result_webp": (f"{stem}.webp", encode_webp(result)),
-        "result_preview": (f"{stem}-preview.jpg", make_thumbnail(result, PREVIEW_SIZE)),
-        "result_thumbnail": (f"{stem}-thumbnail.jpg", make_thumbnail(result, THUMBNAIL_SIZE)),
+        "result": (names["result"], encode_png(result)),
+        "result_jpeg": (names["result_jpeg"], encode_jpeg(result)),
+        "result_webp": (names["result_webp"], encode_webp(result)),
+        "result_preview": (names["result_preview"], make_thumbnail(result, PREVIEW_SIZE)),
+        "result_thumbnail": (names["result_thumbnail"], make_thumbnail(result, THUMBNAIL_SIZE)),
     }
 
 
@@ -167,6 +198,8 @@ def process(job: Restoration) -> None:
             getattr(job, field).save(name, ContentFile(content), save=False)
     except JobCancelled:
         return
+    except DATABASE_LOST as exc:
+        raise DatabaseLost(job.started_at) from exc
     except engine.NoModelInstalled as exc:
         _fail(job, str(exc))
         return
@@ -185,14 +218,17 @@ def process(job: Restoration) -> None:
     # The model's row as a subquery: NULL rather than a broken reference if it was deleted
     # while the job ran. Its name stays either way.
     model_version = Subquery(ModelVersion.objects.filter(pk=version.pk).values("pk"))
-    updated = _still_claimed(job).update(
-        status=Status.SUCCEEDED,
-        progress=1.0,
-        model_version=model_version,
-        model_name=version.name,
-        finished_at=now,
-        heartbeat_at=now,
-        **fields,
+    updated = _record(
+        job,
+        lambda: _still_claimed(job).update(
+            status=Status.SUCCEEDED,
+            progress=1.0,
+            model_version=model_version,
+            model_name=version.name,
+            finished_at=now,
+            heartbeat_at=now,
+            **fields,
+        ),
     )
     if not updated:
         # Cancelled or deleted meanwhile: a cancel is final, and takes the result files with it.
@@ -201,12 +237,30 @@ def process(job: Restoration) -> None:
     speed.record(version, speed.worker_kind(), inference_seconds, job.photo.megapixels)
 
 
+def _record(job: Restoration, update: Callable[[], int]) -> int:
+    """Write a job's outcome, reconnecting once; DatabaseLost if the database stays away."""
+    try:
+        return reconnecting(update)
+    except DATABASE_LOST as exc:
+        raise DatabaseLost(job.started_at) from exc
+
+
 def _fail(job: Restoration, reason: str) -> None:
-    Restoration.objects.filter(pk=job.pk).update(status=Status.FAILED, error=reason, finished_at=timezone.now())
+    _record(
+        job,
+        lambda: Restoration.objects.filter(pk=job.pk).update(
+            status=Status.FAILED, error=reason, finished_at=timezone.now()
+        ),
+    )
 
 
-def run(restoration_id: int) -> None:
-    job = claim(restoration_id)
+def run(restoration_id: int, takeover: datetime | None = None) -> None:
+    """Claim the job and run it. DatabaseLost when the database could not be reached to
+    claim it or to record its outcome."""
+    try:
+        job = reconnecting(lambda: claim(restoration_id, takeover))
+    except DATABASE_LOST as exc:
+        raise DatabaseLost(takeover) from exc
     if job is not None:
         process(job)
 

@@ -14,6 +14,7 @@ from django.core.files.storage import Storage, default_storage
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 
 from deblursite.storage import is_s3
 
@@ -23,7 +24,10 @@ SIGNED_LINK_SALT = "gallery.signed-file"
 
 
 def _presigned_url(storage: Storage, name: str, download_name: str | None) -> str:
-    parameters = {"ResponseContentDisposition": f'attachment; filename="{download_name}"'} if download_name else None
+    # S3 answers with this header as it is given: built like Django's own (RFC 6266, with an
+    # RFC 5987 filename* for names beyond ASCII), quotes and semicolons of a name stay in it.
+    disposition = content_disposition_header(True, download_name) if download_name else None
+    parameters = {"ResponseContentDisposition": disposition} if disposition else None
     return storage.url(name, parameters=parameters)
 
 

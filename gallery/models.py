@@ -1,12 +1,42 @@
 import uuid
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from inference import speed
 from inference.models import ModelVersion, ServingChoice
+
+
+# The folders of the media store that hold photos' files, every name in them made from the
+# photo's id (photo_file_names): the storage sweep (gallery.cleanup) looks here only.
+PHOTO_FOLDERS = ("originals", "thumbnails", "previews", "results")
+
+
+def photo_file_names(photo_id: uuid.UUID | str) -> dict[str, str]:
+    """The name of every file a photo can own in the media store, by the field that records
+    it, made from the photo's id alone: its files are found and deleted whether or not its
+    rows recorded them (a write whose store died part-way records nothing)."""
+    return {
+        "original": f"originals/{photo_id}.png",
+        "reference": f"originals/{photo_id}-reference.png",
+        "thumbnail": f"thumbnails/{photo_id}.jpg",
+        "preview": f"previews/{photo_id}.jpg",
+        "result": f"results/{photo_id}.png",
+        "result_jpeg": f"results/{photo_id}.jpg",
+        "result_webp": f"results/{photo_id}.webp",
+        "result_preview": f"results/{photo_id}-preview.jpg",
+        "result_thumbnail": f"results/{photo_id}-thumbnail.jpg",
+    }
+
+
+class VisiblePhotos(models.Manager):
+    """Photos as their owner sees them: a photo being deleted is gone at once."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(deleting_since__isnull=True)
 
 
 class Photo(models.Model):
@@ -29,6 +59,13 @@ class Photo(models.Model):
     # reference), e.g. {"kind": "motion", "strength": 0.5}; empty for a real blurred upload.
     synthetic_blur = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
+    # Set when a delete could not remove every file: the photo is gone for its owner, and
+    # the sweep (gallery.cleanup) removes the rest of its files, then the rows.
+    deleting_since = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = VisiblePhotos()
+    # Every row, those being deleted included: for the sweep, and for related lookups.
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["-created"]
@@ -135,3 +172,21 @@ class Restoration(models.Model):
         # A job whose message is not sent yet goes to the back of the queue.
         queued_before = Q(status=self.Status.QUEUED, enqueued_at__lt=self.enqueued_at or timezone.now())
         return Restoration.objects.filter(Q(status=self.Status.RUNNING) | queued_before).exclude(pk=self.pk).count()
+
+
+class IdempotencyKey(models.Model):
+    """An API upload's Idempotency-Key (gallery.idempotency): made before the upload's work,
+    so that a second request with the key finds it, and holding the first answer once there
+    is one."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of what the request sent: a key sent again with other content is refused.
+    fingerprint = models.CharField(max_length=64)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    # Null while the first request is still at work.
+    status_code = models.PositiveSmallIntegerField(null=True)
+    body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]

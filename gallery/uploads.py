@@ -1,6 +1,7 @@
 """Accepting an upload: validate, store under generated names, create the job.
 
-One path for the web form and the API. A rejected file stores nothing."""
+One path for the web form and the API. A rejected file stores nothing; a store that dies
+part-way leaves files no row names, which the storage sweep (gallery.cleanup) removes."""
 
 import logging
 import uuid
@@ -11,21 +12,27 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
+from django.db.models import F, Sum
+from django.template.defaultfilters import filesizeformat, pluralize
 from PIL import Image
 
+from deblursite.rate_limits import Charge, Rate, in_words, take
 from inference.images import DecodedImage, ImageRejected, decode_image, encode_png, make_thumbnail
 from inference.models import ModelVersion, ServingChoice
 
-from . import jobs
-from .models import Photo, Restoration, bytes_used
+from . import cleanup, jobs
+from .models import Photo, Restoration, bytes_used, photo_file_names
 
 log = logging.getLogger(__name__)
 
 
 
 class StorageUnavailable(RuntimeError):
-    """The file store could not be written; nothing was kept."""
+    """The file store could not be written; the photo was not kept."""
+
+
+# What a delete whose store failed part-way says: the photo is gone for its owner already.
+DELETE_PENDING = "The photo is being deleted; its remaining files will be removed shortly."
 
 
 class UploadRejected(ImageRejected):
@@ -34,6 +41,19 @@ class UploadRejected(ImageRejected):
     def __init__(self, message: str, code: str, field: str = "image") -> None:
         super().__init__(message, code)
         self.field = field
+
+
+class UploadLimited(UploadRejected):
+    """Refused for how much the user uploads or has waiting, not for the file: the same
+    file may be sent again after retry_after seconds."""
+
+    def __init__(self, message: str, code: str, retry_after: int) -> None:
+        super().__init__(message, code)
+        self.retry_after = retry_after
+
+
+# What a full queue tells a client to wait before asking again: about one large photo's job.
+QUEUE_FULL_RETRY_SECONDS = 60
 
 
 def decode_upload(upload: BinaryIO, field: str) -> DecodedImage:
@@ -68,6 +88,38 @@ def _check_quota(user: AbstractBaseUser, new_bytes: int) -> None:
         )
 
 
+def waiting_pixels(user: AbstractBaseUser) -> int:
+    """The pixels of the user's photos whose jobs are queued or running."""
+    waiting = Photo.objects.filter(owner=user, restoration__status__in=[Restoration.Status.QUEUED, Restoration.Status.RUNNING])
+    return waiting.aggregate(pixels=Sum(F("width") * F("height")))["pixels"] or 0
+
+
+def _check_limits(user: AbstractBaseUser, pixels: int) -> None:
+    """The user's queue of work, then their upload rate, in photos and in megapixels.
+    The rate is counted atomically, so uploads sent at once cannot all slip past it; the
+    queue is read without a lock, so they can overrun it by a few photos at most."""
+    waiting = waiting_pixels(user)
+    # A photo is let in on its own whatever its size (UPLOAD_MAX_PIXELS bounds that).
+    if waiting and waiting + pixels > settings.UPLOAD_QUEUE_MEGAPIXELS * 1_000_000:
+        raise UploadLimited(
+            f"You have {waiting / 1e6:.0f} MP waiting to be deblurred and this photo is {pixels / 1e6:.1f} MP; "
+            f"at most {settings.UPLOAD_QUEUE_MEGAPIXELS} MP may wait. Wait for some to finish, or cancel some, "
+            "then send it again.",
+            code="queue_full",
+            retry_after=QUEUE_FULL_RETRY_SECONDS,
+        )
+    photos, megapixels = Rate.parse(settings.UPLOAD_RATE_PHOTOS), Rate.parse(settings.UPLOAD_RATE_MEGAPIXELS)
+    in_pixels = Rate(megapixels.limit * 1_000_000, megapixels.window)
+    if wait := take(Charge(f"upload-photos:{user.pk}", photos), Charge(f"upload-pixels:{user.pk}", in_pixels, pixels)):
+        raise UploadLimited(
+            f"You have reached the upload limit of {photos.limit:,} photo{pluralize(photos.limit)} {photos.per} or "
+            f"{megapixels.limit:,} megapixel{pluralize(megapixels.limit)} {megapixels.per}. "
+            f"Please try again in {in_words(wait)}.",
+            code="rate_limited",
+            retry_after=wait,
+        )
+
+
 def choice_refusal(choice: str, serving: dict[str, ModelVersion | None]) -> str | None:
     """Why an upload for this choice is refused, or None. A choice that no model serves is
     refused while another one has a model; with no model at all uploads are kept, and their
@@ -80,7 +132,8 @@ def choice_refusal(choice: str, serving: dict[str, ModelVersion | None]) -> str 
 
 
 def _store(files: dict[str, bytes]) -> None:
-    """Write every file or none: a failure removes what was already written."""
+    """Write every file or none: a failure removes what was already written, or, with the
+    store down, leaves it to the storage sweep."""
     written = []
     try:
         for name, content in files.items():
@@ -88,7 +141,7 @@ def _store(files: dict[str, bytes]) -> None:
     except Exception as exc:
         log.exception("storing an upload failed")
         _delete_quietly(written)
-        raise StorageUnavailable("The file store is unavailable right now; nothing was saved. Please try again.") from exc
+        raise StorageUnavailable("The file store is unavailable right now, so the photo was not saved. Please try again.") from exc
 
 
 def _delete_quietly(names: list[str]) -> None:
@@ -138,14 +191,12 @@ def keep_photo(
     synthetic_blur: dict | None = None,
 ) -> Photo:
     """Store a decoded photo (and its reference, of the same size) under generated names
-    within the user's quota, and queue its job once the rows are committed."""
+    within the user's quota and upload limits, and queue its job once the rows are committed."""
+    _check_limits(user, image.width * image.height)
     photo_id = uuid.uuid4()
-    names = {
-        "original": f"originals/{photo_id}.png",
-        "reference": f"originals/{photo_id}-reference.png" if reference is not None else "",
-        "thumbnail": f"thumbnails/{photo_id}.jpg",
-        "preview": f"previews/{photo_id}.jpg",
-    }
+    owned = photo_file_names(photo_id)
+    names = {field: owned[field] for field in ("original", "thumbnail", "preview")}
+    names["reference"] = owned["reference"] if reference is not None else ""
     files = {
         names["original"]: encode_png(image),
         names["thumbnail"]: make_thumbnail(image, jobs.THUMBNAIL_SIZE),
@@ -179,13 +230,9 @@ def keep_photo(
     return photo
 
 
-def delete_photo(photo: Photo) -> None:
-    """Delete the stored files, then the rows. If the store fails, the photo stays
-    listed so the user can try again: deleting really deletes."""
-    try:
-        for file in photo.stored_files():
-            file.storage.delete(file.name)
-    except Exception as exc:
-        log.exception("deleting the files of photo %s failed", photo.pk)
-        raise StorageUnavailable("The file store is unavailable right now; the photo was not deleted. Please try again.") from exc
-    photo.delete()
+def delete_photo(photo: Photo) -> bool:
+    """Delete the photo: gone for its owner at once, then its files, then its rows. False
+    when the store failed part-way: the photo stays marked as being deleted, and the
+    storage sweep removes the rest (DELETE_PENDING says so)."""
+    cleanup.mark_deleting(photo)
+    return cleanup.finish_delete(photo)

@@ -23,7 +23,7 @@ from .listing import GalleryQuery, has_references
 from .media import LinkExpired, file_response, signed_file_response
 from .models import Photo, Restoration
 from .try_it import accept_try_it, describe_blur
-from .uploads import StorageUnavailable, UploadRejected, accept_photo, delete_photo
+from .uploads import DELETE_PENDING, StorageUnavailable, UploadLimited, UploadRejected, accept_photo, delete_photo
 
 PAGE_SIZE = 24
 
@@ -73,6 +73,10 @@ def _upload_answer(form: UploadForm, user: AbstractBaseUser) -> JsonResponse:
     image, reference = form.cleaned_data["images"][0], form.references()[0]
     try:
         photo = accept_photo(user, image, original_name=image.name, reference=reference, choice=form.cleaned_data["model"])
+    except UploadLimited as exc:
+        # About neither file: the page lets the same photo be sent again.
+        answer = {"field": None, "error": exc.message, "code": exc.code}
+        return JsonResponse(answer, status=429, headers={"Retry-After": str(exc.retry_after)})
     except UploadRejected as exc:
         return JsonResponse({"field": exc.field, "error": exc.message, "code": exc.code}, status=400)
     except StorageUnavailable as exc:
@@ -186,17 +190,11 @@ def delete_many(request: HttpRequest) -> HttpResponse:
     photos = _selected(request)
     if not photos:
         messages.error(request, "Select at least one photo to delete.")
-    kept, refusal = [], None
-    for photo in photos:
-        try:
-            delete_photo(photo)
-        except StorageUnavailable as exc:
-            kept.append(photo.original_name)
-            refusal = exc
-    if deleted := len(photos) - len(kept):
+    pending = [photo.original_name for photo in photos if not delete_photo(photo)]
+    if deleted := len(photos) - len(pending):
         messages.success(request, f"Deleted {deleted} photo{'s' if deleted != 1 else ''} and {'their' if deleted != 1 else 'its'} files.")
-    if kept:
-        messages.error(request, f"Not deleted: {', '.join(kept)}. {refusal}")
+    if pending:
+        messages.info(request, f"Being deleted: {', '.join(pending)}. The file store failed part-way; the remaining files will be removed shortly.")
     return redirect(_back(request, reverse("gallery:history")))
 
 
@@ -234,12 +232,10 @@ def status(request: HttpRequest, pk: UUID) -> JsonResponse:
 @require_POST
 def delete(request: HttpRequest, pk: UUID) -> HttpResponse:
     photo = _own_photo(request, pk)
-    try:
-        delete_photo(photo)
-    except StorageUnavailable as exc:
-        messages.error(request, str(exc))
-        return redirect("gallery:detail", pk=pk)
-    messages.success(request, f"Deleted {photo.original_name} and its files.")
+    if delete_photo(photo):
+        messages.success(request, f"Deleted {photo.original_name} and its files.")
+    else:
+        messages.info(request, f"{photo.original_name}: {DELETE_PENDING}")
     return redirect("gallery:history")
 
 

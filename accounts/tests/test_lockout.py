@@ -1,12 +1,14 @@
 """Login rate limit (django-axes): failures are counted per username and IP address
-together, and the count reaching the limit blocks that pair for the cool-off time."""
+together, and the count reaching the limit blocks that pair for the cool-off time; many
+failures from one address, over any accounts, block that address."""
 
 from datetime import timedelta
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import PASSWORD
 
@@ -102,3 +104,31 @@ def test_own_successful_logins_do_not_reset_the_count(client, alice, django_user
 
     assert log_in(client, "alice", PASSWORD).status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_many_failures_over_any_accounts_lock_the_address(client, alice, bob, settings, five_failures):
+    """Slower than the lock of one account: failures spread over accounts add up for
+    the address they come from, within LOGIN_ADDRESS_FAILURE_RATE (50 an hour by
+    default; 8 here to keep the test short)."""
+    assert settings.LOGIN_ADDRESS_FAILURE_RATE == "50/hour"
+    settings.LOGIN_ADDRESS_FAILURE_RATE = "8/hour"
+    names = [f"guess{n}" for n in range(7)] + ["alice"]
+    # As with one account, the failure that reaches the limit is answered with the lock-out.
+    assert [log_in(client, name, "wrong").status_code for name in names] == [200] * 7 + [429]
+
+    locked = log_in(Client(), "bob", PASSWORD)
+
+    assert locked.status_code == 429
+    assert 3590 <= int(locked["Retry-After"]) <= 3600
+    assert "Logging in from your network is blocked for a while" in locked.content.decode()
+    api_sign_in = Client().post(
+        reverse("api:token"), {"username": "bob", "password": PASSWORD, "device_name": "phone"}, REMOTE_ADDR=ATTACKER_IP
+    )
+    assert api_sign_in.status_code == 429
+    wait = api_sign_in["Retry-After"]
+    assert api_sign_in.json() == {"detail": f"Too many failed sign-ins from your address, whatever the account. Try again in {wait} seconds."}
+    assert log_in(Client(), "bob", PASSWORD, ip=OTHER_IP).status_code == 302
+
+    # The oldest failures leave the window, and the address may sign in again.
+    AccessFailureLog.objects.update(attempt_time=timezone.now() - timedelta(hours=1, seconds=1))
+    assert log_in(Client(), "bob", PASSWORD).status_code == 302

@@ -39,3 +39,37 @@ def test_beat_runs_once_and_its_tasks_go_to_the_maintenance_queue():
     router = current_app.amqp.router
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert router.route({}, entry["task"])["queue"].name == "maintenance", entry["task"]
+
+
+README = PROCFILE.parent / "README.md"
+
+
+def readme_production_commands() -> list[list[str]]:
+    """The commands of the README's "Running with PostgreSQL, Redis and S3" block."""
+    section = README.read_text().split("## Running with PostgreSQL, Redis and S3", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [line.split("  #", 1)[0] for line in block.splitlines() if line.startswith(".venv/bin/")]
+    return [shlex.split(line.removeprefix(".venv/bin/")) for line in lines]
+
+
+def routed_queues() -> set[str]:
+    return {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} | {settings.CELERY_TASK_DEFAULT_QUEUE}
+
+
+def test_the_readme_production_commands_start_a_worker_for_every_routed_queue_and_one_beat():
+    commands = readme_production_commands()
+    workers = [command for command in commands if command[:1] == ["celery"] and "worker" in command]
+
+    assert routed_queues() <= set().union(*map(queues_of, workers))
+    assert [queues_of(command) for command in workers if "--beat" in command] == [{"maintenance"}]
+    assert all(command[command.index("--pool") + 1] == "solo" for command in workers)
+
+
+def sets_its_control_socket(command: list[str]) -> bool:
+    return "--no-control-socket" in command or "--control-socket" in command
+
+
+def test_gunicorn_never_uses_the_default_control_socket_that_two_instances_would_share():
+    (web,) = [command for command in processes().values() if command[0] == "gunicorn"]
+    (readme_web,) = [command for command in readme_production_commands() if command[0] == "gunicorn"]
+    assert sets_its_control_socket(web) and sets_its_control_socket(readme_web)

@@ -36,3 +36,12 @@ def test_deploy_check_catches_debug_left_on(tmp_path):
 
     assert result.returncode != 0
     assert "security.W018" in result.stdout + result.stderr
+
+
+def test_the_proxy_ssl_header_is_trusted_by_default_and_can_be_turned_off(settings, tmp_path):
+    assert settings.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https")
+    show = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+
+    result = manage("shell", "-c", show, env={**PRODUCTION, "TRUST_PROXY_SSL_HEADER": "false", "VAR_DIR": str(tmp_path)})
+
+    assert result.stdout.strip().splitlines()[-1] == "None", result.stderr

@@ -1,4 +1,5 @@
 import io
+import time
 
 import numpy as np
 import pytest
@@ -65,13 +66,33 @@ def succeeded_photo(user, name: str = "photo.jpg", *, size=(64, 48), seed: int =
 
 
 @pytest.fixture
-def worker(settings):
-    """A real Celery worker on the deblur queue, in this process, on an empty broker."""
+def broker(settings):
+    """An empty Redis database as the broker, emptied again afterwards."""
     import redis
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def worker(broker):
+    """A real Celery worker on the deblur queue, in this process, on an empty broker."""
     from celery.contrib.testing.worker import start_worker
 
     from deblursite.celery import app
 
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
-    with start_worker(app, perform_ping_check=False, queues=["deblur"], shutdown_timeout=30):
-        yield
+    with start_worker(app, perform_ping_check=False, queues=["deblur"], shutdown_timeout=30) as running:
+        yield running
+
+
+def wait_for(condition, timeout: float = 60.0, every: float = 0.2):
+    """The condition's first true value, polled until the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s")

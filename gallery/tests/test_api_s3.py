@@ -130,18 +130,19 @@ def test_delete_removes_every_object(alice_api, s3_finished, s3_storage):
     assert not Photo.objects.exists()
 
 
-def test_delete_with_the_store_down_is_503_and_keeps_the_photo(alice_api, s3_finished, s3_storage, settings):
+def test_delete_with_the_store_down_is_202_and_the_photo_is_gone_until_the_sweep_removes_its_files(
+    alice_api, s3_finished, s3_storage, settings
+):
     client, buckets = s3_storage
     objects = keys(client, buckets["default"])
     kill_the_store(settings, buckets["default"])
 
     response = alice_api.delete(detail_url(s3_finished))
 
-    assert response.status_code == 503
-    assert response.json() == {
-        "detail": "The file store is unavailable right now; the photo was not deleted. Please try again."
-    }
-    assert Photo.objects.filter(pk=s3_finished.pk, restoration__status="succeeded").exists()
+    assert response.status_code == 202
+    assert response.json() == {"detail": "The photo is being deleted; its remaining files will be removed shortly."}
+    assert alice_api.get(detail_url(s3_finished)).status_code == 404
+    assert Photo.all_objects.get(pk=s3_finished.pk).deleting_since is not None
     assert keys(client, buckets["default"]) == objects
 
 
@@ -153,7 +154,7 @@ def test_upload_with_the_store_down_is_503_and_keeps_nothing(alice_api, s3_stora
 
     assert response.status_code == 503
     assert response.json() == {
-        "detail": "The file store is unavailable right now; nothing was saved. Please try again."
+        "detail": "The file store is unavailable right now, so the photo was not saved. Please try again."
     }
     assert not Photo.objects.exists()
     assert keys(client, buckets["default"]) == []

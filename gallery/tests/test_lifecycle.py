@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 from django.db import connection
@@ -22,35 +21,10 @@ from inference.registry import register_model
 
 from conftest import use_filesystem_storages
 
-from .conftest import photo_bytes, upload
+from .conftest import photo_bytes, upload, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def broker():
-    """An empty Redis database as the broker."""
-    client = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
-    client.flushdb()
-    yield client
-    client.flushdb()
-
-
-@pytest.fixture
-def worker(broker):
-    with start_worker(app, perform_ping_check=False, queues=["deblur"], shutdown_timeout=30) as running:
-        yield running
-
-
-def wait_for(condition, timeout: float = 60.0, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout} s")
 
 
 def test_upload_is_deblurred_by_a_worker_through_redis(client, alice, active_model, worker):

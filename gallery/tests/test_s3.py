@@ -109,6 +109,6 @@ def test_store_down_at_upload_keeps_nothing_and_says_so(alice_client, settings, 
     response = alice_client.post(reverse("gallery:upload"), {"images": [upload("a.jpg", photo_bytes())]})
 
     assert response.status_code == 400
-    assert "The file store is unavailable right now; nothing was saved." in response.content.decode()
+    assert "The file store is unavailable right now, so the photo was not saved." in response.content.decode()
     assert not Photo.objects.exists()
     assert keys(client, buckets["default"]) == []

@@ -1,0 +1,142 @@
+"""Probe a production-like stack as an attacker and an operator would (docs/reliability.md).
+
+Starts on loopback: the moto S3 server behind a fault proxy, a fresh PostgreSQL database,
+Redis databases of its own, gunicorn, a Celery worker on `deblur` and the maintenance
+worker with beat, all from the Procfile's lines and the site's production settings. Then:
+hostile uploads, an ownership sweep over every route, 100 concurrent uploads, and fault
+cases. Prints a PASS/FAIL table and figures, stops everything, and exits 0 either way: it
+is a probe, not a test.
+
+    .venv/bin/python bench/probe.py [--base-port 8104] [--broker-db 9] [--cache-db 12]
+"""
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from deblursite.tests.faults import FaultProxy  # noqa: E402
+from probe import stack as stacks  # noqa: E402  (bench/probe/, next to this script)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-port", type=int, default=8104, help="first of the four loopback ports it uses")
+    parser.add_argument("--broker-db", type=int, default=9, help="Redis database of the Celery broker")
+    parser.add_argument("--cache-db", type=int, default=12, help="Redis database of the cache")
+    parser.add_argument("--var-dir", default=str(REPO / "test-artifacts" / "var-probe"))
+    args = parser.parse_args()
+
+    began = time.monotonic()
+    ports = stacks.Ports.from_base(args.base_port)
+    stack = stacks.Stack(ports, Path(args.var_dir).resolve(), args.broker_db, args.cache_db)
+    stacks.install_teardown(stack)
+    proxy = None
+    try:
+        proxy, site = start(stack)
+        print(f"Stack up in {time.monotonic() - began:.0f} s; logs in {stack.log_dir}", flush=True)
+        probe(site, proxy)
+        site.figures["total run time"] = f"{time.monotonic() - began:.0f} s"
+        report(site)
+    finally:
+        stack.stop_all()
+        if proxy is not None:
+            proxy.__exit__(None, None, None)
+
+
+def start(stack: stacks.Stack):
+    print(f"Starting the stack (ports {vars(stack.ports)})", flush=True)
+    stacks.fresh_database()
+    stacks.flush_redis(stack.broker_db, stack.cache_db)
+    # The probe's own Django: the same settings, but straight to the S3 server, not through the proxy.
+    os.environ.update(stack.env("probe", AWS_S3_ENDPOINT_URL=f"http://127.0.0.1:{stack.ports.moto}"))
+    import django
+
+    django.setup()
+    from probe.site import Site
+
+    stack.start_moto()
+    proxy = FaultProxy(f"http://127.0.0.1:{stack.ports.moto}").__enter__()
+    stack.s3_url = proxy.url
+    site = Site(stack, f"http://127.0.0.1:{stack.ports.web}")
+    for bucket in stacks.BUCKETS.values():
+        site.s3.create_bucket(Bucket=bucket)
+    stack.manage("migrate", "--noinput")
+    stack.manage("collectstatic", "--noinput")
+    print(" ", stack.manage("ensure_default_model"), flush=True)
+    stack.start_web("web", stack.ports.web)
+    stack.start_worker("deblur")
+    stack.start_worker("maintenance")
+    return proxy, site
+
+
+def probe(site, proxy: FaultProxy) -> None:
+    from probe import faults, hostile, load, ownership
+    from probe.corpus import encode, photo
+
+    alice = site.user("alice")
+    alice_api = site.api(alice)
+    answer = alice_api.post(
+        f"{site.base}/api/v1/photos/",
+        files={"image": (ownership.secret_name(), encode(photo(96, 64, offset=3), "PNG"), "image/png")},
+        timeout=60,
+    )
+    alice_photo = answer.json()
+    warm = time.monotonic()
+    job = site.wait_job(alice_photo["id"], timeout=300)
+    site.figures["first job (loads the model)"] = f"{job.get('status')} in {time.monotonic() - warm:.1f} s"
+
+    finished: list[str] = []
+    sections = (
+        ("1. hostile uploads", lambda: hostile.run(site)),
+        ("2. ownership sweep", lambda: ownership.run(site, alice, alice_photo, alice_api)),
+        ("3. 100 concurrent uploads", lambda: finished.extend(load.run(site))),
+        ("4. faults", lambda: faults.run(site, proxy, finished)),
+    )
+    for title, run in sections:
+        print(f"\n{title}", flush=True)
+        started = time.monotonic()
+        try:
+            run()
+        except Exception as exc:
+            traceback.print_exc()
+            site.record(title, "the section ran to its end", "no exception", f"{type(exc).__name__}: {exc}"[:160], False)
+        finally:
+            proxy.revive()
+        site.figures[f"section {title}"] = f"{time.monotonic() - started:.0f} s"
+
+
+def report(site) -> None:
+    rows = site.results
+    failed = [row for row in rows if not row.ok]
+    lines = [
+        f"Probe of {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "",
+        "| section | case | expected | got | |",
+        "| --- | --- | --- | --- | --- |",
+        *(f"| {r.section} | {_cell(r.case)} | {_cell(r.expected)} | {_cell(r.got)} | {'PASS' if r.ok else '**FAIL**'} |" for r in rows),
+        "",
+        "| figure | value |",
+        "| --- | --- |",
+        *(f"| {name} | {value} |" for name, value in site.figures.items()),
+        "",
+        f"SUMMARY: {len(rows) - len(failed)} of {len(rows)} cases PASS, {len(failed)} FAIL"
+        + (f" ({'; '.join(r.case for r in failed)})" if failed else ""),
+    ]
+    text = "\n".join(lines)
+    print("\n" + text)
+    (site.stack.log_dir / "summary.md").write_text(text + "\n")
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Deleting a photo's files, and the storage sweep that finishes what a failing store left.
+
+A photo's files are named from its id (models.photo_file_names), so they are found without
+the rows having recorded them. Two things can be left behind when the store dies part-way:
+files of an upload or a job that no row names, and a delete that removed some files only.
+The sweep (beat, every few minutes, or `manage.py sweep_storage`) finishes the deletes of
+photos marked as being deleted, and removes files of the photo folders whose photo has no
+row, once they are older than a grace period: an upload in flight writes its files before
+its row exists."""
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from . import jobs
+from .models import PHOTO_FOLDERS, Photo, Restoration, photo_file_names
+
+log = logging.getLogger(__name__)
+
+# Photo ids looked up in the database at a time.
+LOOKUP_BATCH = 1000
+
+
+def mark_deleting(photo: Photo) -> None:
+    """Gone for its owner from now on, whatever becomes of its files; its job stops at its
+    next tile and keeps nothing."""
+    photo.deleting_since = timezone.now()
+    Photo.all_objects.filter(pk=photo.pk).update(deleting_since=photo.deleting_since)
+    job = Restoration.objects.filter(photo_id=photo.pk).first()
+    if job is not None:
+        jobs.cancel(job)
+
+
+def _names(photo: Photo) -> list[str]:
+    # The names its rows recorded too, in case a file was stored under another name once.
+    recorded = [file.name for file in photo.stored_files()]
+    return list(dict.fromkeys([*photo_file_names(photo.pk).values(), *recorded]))
+
+
+def finish_delete(photo: Photo) -> bool:
+    """Delete every file the photo can own (missing ones are fine), then its rows. False,
+    with the rows kept, when the store failed."""
+    try:
+        for name in _names(photo):
+            default_storage.delete(name)
+    except Exception:
+        log.exception("deleting the files of photo %s failed; the storage sweep will finish it", photo.pk)
+        return False
+    photo.delete()
+    return True
+
+
+def finish_deletes() -> int:
+    """Finish the deletes the store failed; how many were finished. Stops at the first
+    failure: the store is still down, and the next sweep tries again."""
+    finished = 0
+    for photo in Photo.all_objects.filter(deleting_since__isnull=False).select_related("restoration"):
+        if not finish_delete(photo):
+            break
+        finished += 1
+    return finished
+
+
+def _owner(folder: str, name: str) -> uuid.UUID | None:
+    """The photo a file of a photo folder belongs to; None for a name no photo's file has."""
+    try:
+        photo_id = uuid.UUID(name[:36])
+    except ValueError:
+        return None
+    return photo_id if f"{folder}/{name}" in photo_file_names(photo_id).values() else None
+
+
+def _photo_files() -> dict[str, uuid.UUID]:
+    owners = {}
+    for folder in PHOTO_FOLDERS:
+        try:
+            _, names = default_storage.listdir(folder)
+        except FileNotFoundError:  # an empty folder on the filesystem
+            continue
+        for name in names:
+            if (photo_id := _owner(folder, name)) is not None:
+                owners[f"{folder}/{name}"] = photo_id
+    return owners
+
+
+def _existing(photo_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    ids, existing = list(photo_ids), set()
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        existing |= set(Photo.all_objects.filter(pk__in=ids[start : start + LOOKUP_BATCH]).values_list("pk", flat=True))
+    return existing
+
+
+def remove_unreferenced(grace: timedelta) -> list[str]:
+    """Delete the files of the photo folders whose photo has no row and that are older than
+    `grace`; their names."""
+    owners = _photo_files()
+    existing = _existing(set(owners.values()))
+    cutoff = timezone.now() - grace
+    removed = []
+    for name, photo_id in owners.items():
+        if photo_id not in existing and default_storage.get_modified_time(name) < cutoff:
+            default_storage.delete(name)
+            removed.append(name)
+    if removed:
+        log.warning("removed %d files that no photo owns: %s", len(removed), ", ".join(removed))
+    return removed
+
+
+@dataclass
+class Swept:
+    finished_deletes: int
+    removed: list[str] = field(default_factory=list)
+
+
+def sweep(grace: timedelta | None = None) -> Swept:
+    """Finish half-done deletes, then remove files no photo owns (older than the grace
+    period, STORAGE_SWEEP_GRACE_SECONDS unless given)."""
+    if grace is None:
+        grace = timedelta(seconds=settings.STORAGE_SWEEP_GRACE_SECONDS)
+    return Swept(finish_deletes(), remove_unreferenced(grace))
