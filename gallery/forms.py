@@ -9,7 +9,7 @@ from inference import speed
 from inference.images import ACCEPTED_TYPES as ACCEPTED_TYPE_NAMES
 from inference.models import ModelVersion, ServingChoice
 
-from . import try_it
+from . import jobs, try_it
 from .uploads import choice_refusal
 
 # What the file pickers offer, by type and, for HEIC whose type browsers often do not know,
@@ -167,6 +167,6 @@ class RerunForm(forms.Form):
 
     def clean_model(self) -> str:
         choice = self.cleaned_data["model"]
-        if ModelVersion.serving(choice) is None:
-            raise forms.ValidationError(f'No model serves "{ServingChoice.Key(choice).label}" yet.')
+        if refusal := jobs.rerun_refusal(choice):
+            raise forms.ValidationError(refusal)
         return choice

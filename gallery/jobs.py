@@ -22,7 +22,7 @@ from PIL import Image
 
 from inference import metrics, speed
 from inference.images import encode_jpeg, encode_png, encode_webp, make_thumbnail, merge_like, split_alpha
-from inference.models import ModelVersion
+from inference.models import ModelVersion, ServingChoice
 
 from .models import Restoration, photo_file_names
 
@@ -288,19 +288,31 @@ def _queue_again(job: Restoration, statuses: list[str], *, discard: Sequence[str
     return bool(queued)
 
 
-def _send_again(restoration_id: int, discard: Sequence[str]) -> None:
-    # Before the message goes: the new run writes files of the same names.
-    for name in discard:
+def delete_quietly(names: Sequence[str]) -> None:
+    """Delete these files of the media store, logging rather than raising what fails."""
+    for name in names:
         try:
             default_storage.delete(name)
         except Exception:
-            log.exception("could not delete %s of job %s", name, restoration_id)
+            log.exception("could not delete %s", name)
+
+
+def _send_again(restoration_id: int, discard: Sequence[str]) -> None:
+    # Before the message goes: the new run writes files of the same names.
+    delete_quietly(discard)
     enqueue(restoration_id)
 
 
 def retry(job: Restoration) -> bool:
     """Send a failed job round again, with a fresh count of attempts."""
     return _queue_again(job, [Status.FAILED])
+
+
+def rerun_refusal(choice: str) -> str | None:
+    """Why a job cannot run again with this model choice, or None: no model serves it."""
+    if ModelVersion.serving(choice) is None:
+        return f'No model serves "{ServingChoice.Key(choice).label}" yet.'
+    return None
 
 
 def rerun(job: Restoration, choice: str) -> bool:

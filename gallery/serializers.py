@@ -6,6 +6,7 @@ from inference import speed
 from inference.images import ACCEPTED_TYPES
 from inference.models import ModelVersion, ServingChoice
 
+from . import jobs
 from .downloads import short_lived_result_url
 from .media import short_lived_url
 from .models import Photo, Restoration
@@ -110,8 +111,8 @@ class RerunSerializer(serializers.Serializer):
     )
 
     def validate_model(self, choice: str) -> str:
-        if ModelVersion.serving(choice) is None:
-            raise serializers.ValidationError(f'No model serves "{ServingChoice.Key(choice).label}" yet.')
+        if refusal := jobs.rerun_refusal(choice):
+            raise serializers.ValidationError(refusal)
         return choice
 
 

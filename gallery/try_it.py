@@ -17,10 +17,12 @@ from PIL import Image
 from inference.images import merge_like, split_alpha
 from inference.models import ServingChoice
 from training.degrade import (
+    DEFAULT,
     blur_patch,
     defocus_kernel,
     linear_motion_kernel,
     linear_to_srgb,
+    odd_support,
     srgb_to_linear,
     trajectory_kernel,
 )
@@ -44,22 +46,16 @@ def describe_blur(synthetic_blur: dict) -> str:
     return f"{KINDS[synthetic_blur['kind']].lower()}, {round(synthetic_blur['strength'] * 100)} %"
 
 
-def _odd(extent: float) -> int:
-    size = math.ceil(extent)
-    return size + 1 - size % 2
-
-
 def kernel(kind: str, strength: float, rng: np.random.Generator) -> np.ndarray:
     """The PSF of a blur kind at a strength in [0, 1]."""
+    length = MOTION_LENGTH[0] + strength * (MOTION_LENGTH[1] - MOTION_LENGTH[0])
     if kind == "motion":
-        length = MOTION_LENGTH[0] + strength * (MOTION_LENGTH[1] - MOTION_LENGTH[0])
-        return linear_motion_kernel(length, rng.uniform(0, 180), _odd(length + 2))
+        return linear_motion_kernel(length, rng.uniform(0, 180), odd_support(length + 2, DEFAULT.max_kernel))
     if kind == "shake":
-        length = MOTION_LENGTH[0] + strength * (MOTION_LENGTH[1] - MOTION_LENGTH[0])
-        return trajectory_kernel(rng, _odd(length + 2), exposure=1.0)
+        return trajectory_kernel(rng, odd_support(length + 2, DEFAULT.max_kernel), exposure=1.0)
     if kind == "defocus":
         radius = DEFOCUS_RADIUS[0] + strength * (DEFOCUS_RADIUS[1] - DEFOCUS_RADIUS[0])
-        return defocus_kernel(radius, _odd(2 * radius + 2))
+        return defocus_kernel(radius, odd_support(2 * radius + 2, DEFAULT.max_kernel))
     raise ValueError(f"unknown blur kind {kind!r}; known: {list(KINDS)}")
 
 

@@ -140,16 +140,8 @@ def _store(files: dict[str, bytes]) -> None:
             written.append(default_storage.save(name, ContentFile(content)))
     except Exception as exc:
         log.exception("storing an upload failed")
-        _delete_quietly(written)
+        jobs.delete_quietly(written)
         raise StorageUnavailable("The file store is unavailable right now, so the photo was not saved. Please try again.") from exc
-
-
-def _delete_quietly(names: list[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except Exception:
-            log.exception("could not delete %s", name)
 
 
 def accept_photo(
@@ -225,7 +217,7 @@ def keep_photo(
             restoration = Restoration.objects.create(photo=photo, strength=strength, choice=choice)
             transaction.on_commit(lambda: jobs.enqueue(restoration.pk), robust=True)
     except Exception:
-        _delete_quietly(list(files))
+        jobs.delete_quietly(list(files))
         raise
     return photo
 

@@ -27,22 +27,21 @@ from .uploads import DELETE_PENDING, StorageUnavailable, UploadLimited, UploadRe
 
 PAGE_SIZE = 24
 
-# URL name of each stored file -> (where it hangs, field, suffix of the download name)
+# URL name of each stored file served as it is -> (where it hangs, field, suffix of the download name)
 FILES = {
     "original": ("photo", "original", ".png"),
     "reference": ("photo", "reference", "-reference.png"),
     "thumbnail": ("photo", "thumbnail", None),
     "preview": ("photo", "preview", None),
-    # At the saved strength (gallery.downloads), as every download of a result is.
-    "result-png": ("restoration", "result", "-deblurred.png"),
-    "result-jpeg": ("restoration", "result_jpeg", "-deblurred.jpg"),
-    "result-webp": ("restoration", "result_webp", "-deblurred.webp"),
     # The model's full-strength output, which the photo page blends live when zoomed in.
     "output": ("restoration", "result", None),
     "result-preview": ("restoration", "result_preview", None),
     "result-thumbnail": ("restoration", "result_thumbnail", None),
 }
+# URL name of each result download -> its format: at the saved strength, as every download
+# of a result is (gallery.downloads.FORMATS names its field and file name).
 RESULT_KINDS = {"result-png": "png", "result-jpeg": "jpeg", "result-webp": "webp"}
+KINDS = [*FILES, *RESULT_KINDS]
 
 
 def _own_photo(request: HttpRequest, pk: UUID) -> Photo:
@@ -298,7 +297,7 @@ def rerun(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 @login_required
 def stored_file(request: HttpRequest, pk: UUID, kind: str) -> HttpResponse:
-    if kind not in FILES:
+    if kind not in KINDS:
         raise Http404("No such file.")
     photo = _own_photo(request, pk)
     if kind in RESULT_KINDS:

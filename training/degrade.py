@@ -285,7 +285,7 @@ def defocus_kernel(radius: float, size: int) -> np.ndarray:
     return (disc / disc.sum()).astype(np.float32)
 
 
-def _odd_support(extent: float, max_kernel: int) -> int:
+def odd_support(extent: float, max_kernel: int) -> int:
     """Smallest odd size >= extent, at most max_kernel."""
     size = math.ceil(extent)
     return min(size + 1 - size % 2, max_kernel)
@@ -311,13 +311,13 @@ def random_kernel(
         family = _UNIFORM_FAMILIES[rng.choice(len(weights), p=weights / weights.sum())]
     if family == "trajectory":
         length = rng.uniform(*settings.motion_length)
-        kernel = trajectory_kernel(rng, _odd_support(length + 2, settings.max_kernel))
+        kernel = trajectory_kernel(rng, odd_support(length + 2, settings.max_kernel))
     elif family == "linear":
         length = rng.uniform(*settings.motion_length)
-        kernel = linear_motion_kernel(length, rng.uniform(0, 180), _odd_support(length + 2, settings.max_kernel))
+        kernel = linear_motion_kernel(length, rng.uniform(0, 180), odd_support(length + 2, settings.max_kernel))
     elif family == "defocus":
         radius = rng.uniform(*settings.defocus_radius)
-        kernel = defocus_kernel(radius, _odd_support(2 * radius + 2, settings.max_kernel))
+        kernel = defocus_kernel(radius, odd_support(2 * radius + 2, settings.max_kernel))
     elif family == "none":
         return np.ones((1, 1), np.float32)
     else:
@@ -387,7 +387,7 @@ def parallax_kernel(rng: np.random.Generator, length: float, angle_deg: float, s
     ``settings.parallax_ratio`` times as long (at most ``settings.max_kernel`` - 2 px)."""
     background_length = min(length * rng.uniform(*settings.parallax_ratio), settings.max_kernel - 2)
     background_angle = angle_deg + rng.uniform(-10, 10)
-    support = _odd_support(background_length + 2, settings.max_kernel)
+    support = odd_support(background_length + 2, settings.max_kernel)
     return _trim(linear_motion_kernel(background_length, background_angle, support))
 
 
@@ -402,7 +402,7 @@ def spatially_varying_blur(
     interior (H - 2 margin, W - 2 margin, C)."""
     mask = _random_ellipse_mask(rng, image.shape[0], image.shape[1], margin)
     length = rng.uniform(*settings.object_length)
-    size = _odd_support(length + 2, settings.max_kernel)
+    size = odd_support(length + 2, settings.max_kernel)
     angle = rng.uniform(0, 180)
     object_kernel = _trim(linear_motion_kernel(length, angle, size))
     # Drawn only where parallax is on, so that the other settings' streams stay as they were.

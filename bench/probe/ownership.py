@@ -47,9 +47,9 @@ def fills(route: str, ids: dict[str, str]) -> list[str] | None:
         return None
     pk = ids["device"] if ("device" in route or "tokens" in route) else ids["photo"]
     if ("slug", "kind") in params:
-        from gallery.views import FILES
+        from gallery.views import KINDS
 
-        return [route.replace("<uuid:pk>", pk).replace("<slug:kind>", kind) for kind in FILES]
+        return [route.replace("<uuid:pk>", pk).replace("<slug:kind>", kind) for kind in KINDS]
     return [PARAM.sub(pk, route)]
 
 

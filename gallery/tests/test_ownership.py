@@ -4,7 +4,7 @@ from django.urls import reverse
 from gallery import jobs
 from gallery.models import Photo
 from gallery.uploads import accept_photo
-from gallery.views import FILES
+from gallery.views import KINDS
 
 from .conftest import photo_bytes, upload
 
@@ -22,15 +22,15 @@ def alices_photo(alice, active_model):
 def routes(photo: Photo) -> list[tuple[str, str]]:
     pk = photo.pk
     read = [reverse("gallery:detail", args=[pk]), reverse("gallery:status", args=[pk])]
-    read += [reverse("gallery:file", args=[pk, kind]) for kind in FILES]
-    read += [reverse("gallery:file", args=[pk, kind]) + "?download=1" for kind in FILES]
+    read += [reverse("gallery:file", args=[pk, kind]) for kind in KINDS]
+    read += [reverse("gallery:file", args=[pk, kind]) + "?download=1" for kind in KINDS]
     write = [reverse("gallery:delete", args=[pk]), reverse("gallery:retry", args=[pk])]
     return [("get", url) for url in read] + [("post", url) for url in write]
 
 
 def test_owner_reaches_every_file(client, alice, alices_photo):
     client.force_login(alice)
-    for kind in FILES:
+    for kind in KINDS:
         response = client.get(reverse("gallery:file", args=[alices_photo.pk, kind]))
         assert response.status_code == 200, kind
         assert b"".join(response.streaming_content)

@@ -2,6 +2,7 @@ import io
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import DataError
 from django.urls import reverse
 from PIL import Image
 
@@ -306,3 +307,13 @@ def test_after_the_script_sent_them_the_history_says_how_many_were_queued(alice_
 
     assert response.redirect_chain == [(reverse("gallery:history"), 302)]
     assert [str(m) for m in response.context["messages"]] == ["2 photos queued for deblurring."]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_whose_rows_cannot_be_written_leaves_no_files(alice, storage_root):
+    # PostgreSQL refuses a NUL in text: the files are written, then the rows fail.
+    with pytest.raises(DataError):
+        accept_photo(alice, upload("street.jpg", photo_bytes()), original_name="street\x00.jpg")
+
+    assert not Photo.objects.exists()
+    assert stored_names(storage_root) == []
