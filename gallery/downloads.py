@@ -6,7 +6,6 @@ per-pixel linear blend the engine used to do (and the photo page does live in th
 browser, as the output laid over the original at that opacity); at full strength the
 stored file is served as it is, on S3 by a redirect to a presigned URL."""
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -21,6 +20,7 @@ from PIL import Image
 
 from inference.images import encode_jpeg, encode_png, encode_webp
 
+from . import jobs
 from .media import LinkExpired, file_response, short_lived_url
 from .models import Photo, Restoration
 
@@ -72,17 +72,10 @@ def save_strength(job: Restoration, strength: float) -> None:
     Restoration.objects.filter(pk=job.pk).update(strength=strength)
 
 
-def _read(file) -> Image.Image:
-    with file.open("rb") as handle:
-        image = Image.open(io.BytesIO(handle.read()))
-        image.load()
-    return image
-
-
 def blended_bytes(job: Restoration, fmt: str, strength: float) -> bytes:
     """The result in this format at this strength, encoded as the worker encodes it."""
     # Both from lossless PNGs: a JPEG or WebP is encoded once, from the exact blend.
-    image = blend(_read(job.photo.original), _read(job.result), strength)
+    image = blend(jobs.read_image(job.photo.original), jobs.read_image(job.result), strength)
     return FORMATS[fmt].encode(image)
 
 

@@ -107,7 +107,7 @@ def claim(restoration_id: int, takeover: datetime | None = None) -> Restoration 
         return job
 
 
-def _read_image(file) -> Image.Image:
+def read_image(file) -> Image.Image:
     with file.open("rb") as handle:
         image = Image.open(io.BytesIO(handle.read()))
         image.load()
@@ -158,7 +158,7 @@ def _results(job: Restoration, original: Image.Image, alpha: Image.Image | None,
 def _metrics(job: Restoration, before: np.ndarray, after: np.ndarray) -> dict:
     figures = {"blur_before": metrics.blur(before), "blur_after": metrics.blur(after)}
     if job.photo.reference:
-        sharp, _ = split_alpha(_read_image(job.photo.reference))
+        sharp, _ = split_alpha(read_image(job.photo.reference))
         figures |= {
             "psnr_before": metrics.psnr(before, sharp),
             "psnr_after": metrics.psnr(after, sharp),
@@ -181,7 +181,7 @@ def process(job: Restoration) -> None:
     try:
         version = engine.serving_version(job.choice)
         model = engine.load_version(version)
-        original = _read_image(job.photo.original)
+        original = read_image(job.photo.original)
         rgb, alpha = split_alpha(original)
         started = time.monotonic()
         output = engine.deblur(
