@@ -1,14 +1,16 @@
 """Scoring on a benchmark folder: `blur/` and `sharp/` holding pairs under the same file name.
 
 Every pair is scored for the blurred input itself, the classical baseline and, when one
-is given, a model run through the inference engine at full resolution, all with
-inference.metrics, the project's one definition of PSNR and SSIM.
+is given, a method: a function that restores a photo (`Method`), or a Keras model, run
+through the inference engine at full resolution. All with inference.metrics, the project's
+one definition of PSNR and SSIM.
 
-Two kinds of benchmark need more than that (../shared/benchmarks/README.md): a folder with
-a `shifts.tsv` (kohler) has sharp frames offset from the blurred ones, so each sharp frame is
-shifted onto its blurred one and a border is cropped from every image before scoring; a
-folder of greyscale pairs (levin) is scored on grey values, the model's colour output
-turned to grey first.
+Two benchmarks are scored as the literature scores them (../shared/benchmarks/README.md):
+kohler (a folder with a `shifts.tsv`) and levin (a folder of greyscale pairs) have sharp
+frames that are not pixel-aligned with the blurred ones, so every image scored, the input and
+each method's output alike, is aligned with its sharp frame on its own
+(inference.metrics.aligned) and a border cropped. Greyscale pairs are scored on grey values,
+a method's colour output turned to grey first. Any other folder is scored as it is.
 """
 
 import csv
@@ -22,16 +24,18 @@ from pathlib import Path
 import keras
 import numpy as np
 from PIL import Image, ImageOps
-from scipy import ndimage
 
 from inference import engine, metrics
 from training import baseline
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
-# Gets the images done so far, fractional while the model works through an image's tiles,
-# and the number of pairs.
+# Gets the images done so far, fractional while a Keras model works through an image's
+# tiles, and the number of pairs.
 Progress = Callable[[float, int], None]
+
+# A method to score: restores a uint8 RGB photo (H, W, 3) into one of the same shape.
+Method = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -178,48 +182,41 @@ def is_grey(path: Path) -> bool:
 
 
 def grey(rgb: np.ndarray) -> np.ndarray:
-    """The Rec. 601 grey of an image, in three equal channels: its RGB PSNR and SSIM are
-    the grey image's."""
-    return np.asarray(Image.fromarray(rgb).convert("L").convert("RGB"))
+    """The Rec. 601 grey of an RGB image, as a 2-D array."""
+    return np.asarray(Image.fromarray(rgb).convert("L"))
 
 
 @dataclass(frozen=True)
 class Alignment:
-    """Shifts that move each sharp frame onto its blurred one, read from a benchmark's
-    `shifts.tsv` (name, dy, dx), and the border cropped from every image before scoring,
-    where the shift has no pixels to bring in."""
+    """Per-image alignment before scoring (inference.metrics.aligned): the search radius for
+    the sharp frame's shift and the border then cropped from every image, in pixels."""
 
-    shifts: dict[str, tuple[float, float]]
-    border: int = 16
-
-    @classmethod
-    def read(cls, bench_dir: Path) -> "Alignment | None":
-        path = bench_dir / "shifts.tsv"
-        if not path.exists():
-            return None
-        shifts = {}
-        for line in path.read_text().splitlines()[1:]:
-            name, dy, dx = line.split("\t")[:3]
-            shifts[name] = (float(dy), float(dx))
-        return cls(shifts)
-
-    def sharp(self, name: str, sharp: np.ndarray) -> np.ndarray:
-        stem = Path(name).stem
-        if stem not in self.shifts:
-            raise ValueError(f"{name} has no line in shifts.tsv.")
-        dy, dx = self.shifts[stem]
-        shifted = np.stack(
-            [ndimage.shift(sharp[..., c].astype(np.float64), (dy, dx), order=3, mode="nearest") for c in range(3)], axis=-1
-        )
-        return np.clip(np.rint(shifted), 0, 255).astype(np.uint8)
-
-    def crop(self, image: np.ndarray) -> np.ndarray:
-        b = self.border
-        return image[b:-b, b:-b]
+    radius: int
+    border: int
 
 
-def _score(image: np.ndarray, sharp: np.ndarray, seconds: float | None = None) -> Score:
-    return Score(metrics.psnr(image, sharp), metrics.ssim(image, sharp), seconds)
+# The literature's protocols for the two benchmarks (../shared/benchmarks/README.md).
+KOHLER = Alignment(radius=12, border=16)
+LEVIN = Alignment(radius=5, border=15)
+
+
+def alignment(bench_dir: Path, names: list[str]) -> Alignment | None:
+    """How a benchmark folder is aligned: kohler's layout (a `shifts.tsv`), levin's (every
+    pair greyscale), or not at all (gopro-real and other folders of pairs made aligned).
+    kohler's `shifts.tsv` only marks the layout: its offsets are the blurred frames', and
+    each image scored finds its own."""
+    if (bench_dir / "shifts.tsv").exists():
+        return KOHLER
+    if all(is_grey(bench_dir / "sharp" / name) for name in names):
+        return LEVIN
+    return None
+
+
+def _score(image: np.ndarray, sharp: np.ndarray, align: Alignment | None, seconds: float | None = None) -> Score:
+    if align is None:
+        return Score(metrics.psnr(image, sharp), metrics.ssim(image, sharp), seconds)
+    scored = metrics.aligned(image, sharp, radius=align.radius, border=align.border)
+    return Score(scored.psnr, scored.ssim, seconds)
 
 
 def _timed(function: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
@@ -228,21 +225,52 @@ def _timed(function: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
     return result, time.perf_counter() - start
 
 
+@dataclass(frozen=True)
+class KerasMethod:
+    """A Keras model as a method: run through the engine in tiles of `tile` pixels (None:
+    what suits its architecture), reporting its progress through an image's tiles."""
+
+    model: keras.Model
+    tile: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    def __call__(self, rgb: np.ndarray, progress: Callable[[float], None] | None = None) -> np.ndarray:
+        return engine.deblur(self.model, rgb, tile=self.tile, progress=progress)
+
+
+def _restore(method: Method, rgb: np.ndarray, on_fraction: Callable[[float], None] | None) -> np.ndarray:
+    """The method's result, checked; a Keras model reports its progress through the tiles."""
+    restored = method(rgb, progress=on_fraction) if isinstance(method, KerasMethod) else method(rgb)
+    restored = np.asarray(restored)
+    if restored.dtype != np.uint8 or restored.shape != rgb.shape:
+        raise ValueError(
+            f"The method returned {restored.dtype} {restored.shape} for a uint8 photo of shape {rgb.shape}."
+        )
+    return restored
+
+
 def evaluate(
     bench_dir: Path,
-    model: keras.Model | None,
+    method: keras.Model | Method | None,
     *,
     tile: int | None = None,
     progress: Progress | None = None,
     model_label: str | None = None,
 ) -> EvaluationReport:
-    """Score every pair of `bench_dir` for the input, the baseline and `model` (if given,
-    run through the engine in tiles of `tile` pixels). `model_label` names the model
-    column (default: the model's architecture). The model runs once on the first image
-    before anything is timed, so that building its graph is not counted. A ValueError
-    when the folder is not a benchmark or a pair differs in size."""
+    """Score every pair of `bench_dir` for the input, the baseline and `method` if given: a
+    function from a uint8 RGB photo to its restoration, or a Keras model (run through the
+    engine in tiles of `tile` pixels). `model_label` names the method's column (default: the
+    model's architecture, or the function's name). A Keras model runs once on the first
+    image before anything is timed, so that building its graph is not counted. A ValueError
+    when the folder is not a benchmark, a pair differs in size or the method returns
+    something other than a photo of its input's shape."""
     names, unmatched = find_pairs(bench_dir)
-    alignment = Alignment.read(bench_dir)
+    if isinstance(method, keras.Model):
+        method = KerasMethod(method, tile)
+    align = alignment(bench_dir, names)
     if progress is not None:
         progress(0, len(names))
     images = []
@@ -254,24 +282,24 @@ def evaluate(
                 f"but sharp/ is {sharp.shape[1]}x{sharp.shape[0]}."
             )
         grey_pair = is_grey(bench_dir / "sharp" / name)
-        target = sharp if alignment is None else alignment.crop(alignment.sharp(name, sharp))
+        target = grey(sharp) if grey_pair else sharp
 
         def score(image: np.ndarray, seconds: float | None = None) -> Score:
-            image = grey(image) if grey_pair else image
-            image = image if alignment is None else alignment.crop(image)
-            return _score(image, target, seconds)
+            return _score(grey(image) if grey_pair else image, target, align, seconds)
 
         sharpened, baseline_seconds = _timed(lambda: baseline.unsharp_mask(blurred))
-        model_score = None
-        if model is not None:
-            if index == 0:
-                engine.deblur(model, blurred, tile=tile)
+        method_score = None
+        if method is not None:
+            if index == 0 and isinstance(method, KerasMethod):
+                method(blurred)
             on_tile = None if progress is None else lambda fraction: progress(index + fraction, len(names))
-            restored, model_seconds = _timed(lambda: engine.deblur(model, blurred, tile=tile, progress=on_tile))
-            model_score = score(restored, model_seconds)
+            restored, method_seconds = _timed(lambda: _restore(method, blurred, on_tile))
+            method_score = score(restored, method_seconds)
         megapixels = blurred.shape[0] * blurred.shape[1] / 1e6
-        images.append(ImageScores(name, score(blurred), score(sharpened, baseline_seconds), model_score, megapixels))
+        images.append(ImageScores(name, score(blurred), score(sharpened, baseline_seconds), method_score, megapixels))
         if progress is not None:
             progress(index + 1, len(names))
-    label = (model_label or model.name) if model is not None else None
+    label = None
+    if method is not None:
+        label = model_label or getattr(method, "name", None) or getattr(method, "__name__", "method")
     return EvaluationReport(bench_dir, label, tile, images, unmatched)
