@@ -346,6 +346,8 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from the installed package: nothing is fetched from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The upload choices (auto, best, fast, shake) are one enum wherever they appear.
+    "ENUM_NAME_OVERRIDES": {"ChoiceEnum": "inference.models.Choice"},
 }
 # CORS is off unless origins are configured (browser clients on other sites).
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])

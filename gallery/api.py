@@ -18,7 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from deblursite.api_errors import RETRY_AFTER, Conflict, FieldRejected, TooManyRequests, Unavailable, errors
-from inference.models import ModelVersion, ServingChoice
+from inference import kernels
+from inference.models import Choice, ModelVersion, ServingChoice
 
 from . import idempotency, jobs
 from .downloads import FORMATS, result_response, save_strength
@@ -31,7 +32,15 @@ from .serializers import (
     RerunSerializer,
     ServingChoiceSerializer,
 )
-from .uploads import DELETE_PENDING, StorageUnavailable, UploadLimited, UploadRejected, accept_photo, delete_photo
+from .uploads import (
+    CHOICE_HELP,
+    DELETE_PENDING,
+    StorageUnavailable,
+    UploadLimited,
+    UploadRejected,
+    accept_photo,
+    delete_photo,
+)
 
 # Upload rejections whose status says more than 400 does.
 REJECTION_STATUS = {"too_large": 413, "unsupported_type": 415}
@@ -241,27 +250,39 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
 
 
 class ModelChoicesView(views.APIView):
-    """The model choices an upload can make, each with the model serving it: what it is,
-    its benchmark figures, licence and speed on this site's workers."""
+    """The choices an upload can make: auto, best, fast and shake. The learned ones (best,
+    fast) each with the model serving it: what it is, its benchmark figures, licence and
+    speed on this site's workers; auto and shake run the kernel engine and need no model."""
 
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        summary="The model choices and the models serving them",
+        summary="The choices and the models serving them",
         responses={200: ServingChoiceSerializer(many=True)},
         auth=[],
     )
     def get(self, request: Request) -> Response:
-        choices = [
-            {"key": key, "label": ServingChoice.Key(key).label, "model": version}
-            for key, version in ServingChoice.models_by_key().items()
-        ]
+        serving = ServingChoice.models_by_key()
+        choices = []
+        for key in Choice.values:
+            learned = key in serving
+            choices.append(
+                {
+                    "key": key,
+                    "label": Choice(key).label,
+                    "description": CHOICE_HELP[key],
+                    "needs_model": learned,
+                    "available": not learned or serving[key] is not None,
+                    "seconds_per_megapixel": None if learned else kernels.SECONDS_PER_MEGAPIXEL,
+                    "model": serving.get(key),
+                }
+            )
         return Response(ServingChoiceSerializer(choices, many=True).data)
 
 
 class ActiveModelView(generics.GenericAPIView):
-    """The model serving "Best quality", the default of uploads. Kept for older clients:
-    /api/v1/models/ lists every choice."""
+    """The model serving "Best quality", once the default of uploads (Auto is now). Kept for
+    older clients: /api/v1/models/ lists every choice."""
 
     serializer_class = ModelVersionSerializer
     permission_classes = [permissions.AllowAny]

@@ -5,12 +5,12 @@ from django.conf import settings
 from django.forms.boundfield import BoundWidget
 from django.template.defaultfilters import filesizeformat
 
-from inference import speed
+from inference import kernels, speed
 from inference.images import ACCEPTED_TYPES as ACCEPTED_TYPE_NAMES
-from inference.models import ModelVersion, ServingChoice
+from inference.models import Choice, ModelVersion, ServingChoice
 
 from . import jobs, try_it
-from .uploads import choice_refusal
+from .uploads import CHOICE_HELP, choice_refusal
 
 # What the file pickers offer, by type and, for HEIC whose type browsers often do not know,
 # by extension; the page's script checks files against the same lists before sending.
@@ -39,7 +39,7 @@ class MultipleImageField(forms.FileField):
 
 
 class ChoiceRadioSelect(forms.RadioSelect):
-    """Radio buttons some of which are disabled: the model choices that no model serves."""
+    """Radio buttons some of which are disabled: the learned choices that no model serves."""
 
     disabled_values: frozenset[str] = frozenset()
 
@@ -52,10 +52,12 @@ class ChoiceRadioSelect(forms.RadioSelect):
 
 @dataclass(frozen=True)
 class ModelOption:
-    """One radio button of the model choice, with what the page says about it."""
+    """One radio button of the choice, with what the page says about it."""
 
     radio: BoundWidget
-    version: ModelVersion | None
+    help: str  # what the choice is for (CHOICE_HELP)
+    learned: bool  # served by a model an administrator sets (best, fast)
+    version: ModelVersion | None  # that model, None while none serves it or for the kernel engine's choices
     speed: str  # "about 40 s per megapixel on this site's CPU workers", or "" when unknown
 
 
@@ -70,6 +72,13 @@ def describe_speed(version: ModelVersion) -> str:
     return f"about {figure} s per megapixel, as measured for its model card ({kind})"
 
 
+UNKNOWN_CHOICE = 'Choose "auto", "best", "fast" or "shake", not "%(value)s".'
+
+
+def kernel_engine_speed() -> str:
+    return f"about {kernels.SECONDS_PER_MEGAPIXEL:g} s per megapixel"
+
+
 def limits_help() -> str:
     return (
         f"{ACCEPTED_TYPE_NAMES}, of at most {filesizeformat(settings.UPLOAD_MAX_BYTES)}"
@@ -78,18 +87,24 @@ def limits_help() -> str:
 
 
 class ModelChoiceForm(forms.Form):
-    """A form whose photos are deblurred by the model the user chooses."""
+    """A form whose photos are deblurred as the user chooses: Auto (the default), a learned
+    choice's model, or the kernel engine."""
 
     # Not required: a disabled radio button is not sent, and neither is a choice by a client
     # that does not know about choices; either way the default is taken.
-    model = forms.ChoiceField(label="Model", choices=ServingChoice.Key.choices, required=False, widget=ChoiceRadioSelect)
+    model = forms.ChoiceField(
+        label="Deblur with",
+        choices=Choice.choices,
+        required=False,
+        widget=ChoiceRadioSelect,
+        error_messages={"invalid_choice": UNKNOWN_CHOICE},
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.serving = ServingChoice.models_by_key()
-        served = [key for key, version in self.serving.items() if version is not None]
-        self.fields["model"].initial = served[0] if served else ServingChoice.Key.BEST
-        self.fields["model"].widget.disabled_values = frozenset(self.serving) - set(served)
+        self.fields["model"].initial = Choice.AUTO
+        self.fields["model"].widget.disabled_values = frozenset(key for key, version in self.serving.items() if version is None)
 
     def clean_model(self) -> str:
         choice = self.cleaned_data["model"] or self.fields["model"].initial
@@ -101,8 +116,16 @@ class ModelChoiceForm(forms.Form):
     def model_options(self) -> list[ModelOption]:
         options = []
         for radio in self["model"]:
-            version = self.serving[radio.data["value"]]
-            options.append(ModelOption(radio, version, describe_speed(version) if version else ""))
+            key = radio.data["value"]
+            learned = key in self.serving
+            version = self.serving.get(key)
+            if learned:
+                described = describe_speed(version) if version else ""
+            elif key == Choice.SHAKE:
+                described = kernel_engine_speed()
+            else:
+                described = f"{kernel_engine_speed()} with the kernel engine"
+            options.append(ModelOption(radio, CHOICE_HELP[key], learned, version, described))
         return options
 
 
@@ -163,7 +186,7 @@ class StrengthForm(forms.Form):
 
 
 class RerunForm(forms.Form):
-    model = forms.ChoiceField(choices=ServingChoice.Key.choices)
+    model = forms.ChoiceField(choices=Choice.choices, error_messages={"invalid_choice": UNKNOWN_CHOICE})
 
     def clean_model(self) -> str:
         choice = self.cleaned_data["model"]

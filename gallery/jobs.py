@@ -20,9 +20,10 @@ from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 from PIL import Image
 
-from inference import metrics, speed
+from inference import auto, metrics, speed
 from inference.images import encode_jpeg, encode_png, encode_webp, make_thumbnail, merge_like, split_alpha
-from inference.models import ModelVersion, ServingChoice
+from inference.kernels.drawing import kernel_extent, kernel_png
+from inference.models import Choice, ModelVersion, ServingChoice
 
 from .models import Restoration, photo_file_names
 
@@ -35,9 +36,18 @@ PROGRESS_WRITE_SECONDS = 1.0
 PREVIEW_SIZE = 1600
 # Longest side of the thumbnails of originals and results, the gallery cards' images.
 THUMBNAIL_SIZE = 480
-# What a re-run clears: the files and figures of the previous run.
-RESULT_FIELDS = ("result", "result_jpeg", "result_webp", "result_preview", "result_thumbnail")
-FIGURE_FIELDS = ("psnr_before", "psnr_after", "ssim_before", "ssim_after", "blur_before", "blur_after")
+# What a re-run clears: the files and figures of the previous run, and what it said.
+RESULT_FIELDS = ("result", "result_jpeg", "result_webp", "result_preview", "result_thumbnail", "kernel_image")
+FIGURE_FIELDS = (
+    "psnr_before", "psnr_after", "ssim_before", "ssim_after", "blur_before", "blur_after", "kernel_size",
+)  # fmt: skip
+OUTCOME_FIELDS = ("method", "verdict", "verdict_reason", "decision")
+# PSNR and SSIM against a user's reference align each image with it on its own
+# (metrics.aligned): a reference shot separately is rarely pixel-aligned, and a kernel
+# method's result is shifted by the kernel's centre. The benchmarks' protocol (Köhler):
+# the best shift within ALIGN_RADIUS px, then ALIGN_BORDER px cropped, less on small photos.
+ALIGN_RADIUS = 12
+ALIGN_BORDER = 16
 
 
 class JobCancelled(Exception):
@@ -155,15 +165,23 @@ def _results(job: Restoration, original: Image.Image, alpha: Image.Image | None,
     }
 
 
+def _aligned_border(shape: tuple[int, ...]) -> int:
+    """ALIGN_BORDER, or less where the photo is too small to keep SSIM's window inside."""
+    return max(0, min(ALIGN_BORDER, (min(shape[:2]) - 2 * metrics.SSIM_RADIUS - 1) // 2))
+
+
 def _metrics(job: Restoration, before: np.ndarray, after: np.ndarray) -> dict:
     figures = {"blur_before": metrics.blur(before), "blur_after": metrics.blur(after)}
     if job.photo.reference:
         sharp, _ = split_alpha(read_image(job.photo.reference))
+        border = _aligned_border(sharp.shape)
+        aligned_before = metrics.aligned(before, sharp, radius=ALIGN_RADIUS, border=border)
+        aligned_after = metrics.aligned(after, sharp, radius=ALIGN_RADIUS, border=border)
         figures |= {
-            "psnr_before": metrics.psnr(before, sharp),
-            "psnr_after": metrics.psnr(after, sharp),
-            "ssim_before": metrics.ssim(before, sharp),
-            "ssim_after": metrics.ssim(after, sharp),
+            "psnr_before": aligned_before.psnr,
+            "psnr_after": aligned_after.psnr,
+            "ssim_before": aligned_before.ssim,
+            "ssim_after": aligned_after.ssim,
         }
     return figures
 
@@ -173,27 +191,51 @@ def _finite(value: float) -> float | None:
     return value if np.isfinite(value) else None
 
 
+class _Networks:
+    """The `load` that inference.auto asks for a learned choice's network: the model serving
+    the choice, loaded in this worker, run tile by tile at full resolution. It remembers
+    the model it ran and for how long, for the job's row and the model's speed."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.version: ModelVersion | None = None
+        self.seconds = 0.0
+
+    def __call__(self, key: str) -> tuple[auto.Network, str]:
+        version = self.engine.serving_version(key)
+        model = self.engine.load_version(version)
+
+        def network(rgb: np.ndarray, progress: Callable[[float], None] | None) -> np.ndarray:
+            started = time.monotonic()
+            output = self.engine.deblur(
+                model, rgb, tile=settings.INFERENCE_TILE, overlap=settings.INFERENCE_OVERLAP, progress=progress
+            )
+            self.version, self.seconds = version, time.monotonic() - started
+            return output
+
+        return network, version.name
+
+
+def _kernel_file(job: Restoration, kernel: np.ndarray | None) -> dict:
+    if kernel is None:
+        return {}
+    return {"kernel_image": (photo_file_names(job.photo_id)["kernel_image"], kernel_png(kernel))}
+
+
 def process(job: Restoration) -> None:
     """Run a claimed job to the end and record the outcome on its row."""
     # Imported here so that TensorFlow loads in workers only, never in web processes.
     from inference import engine
 
+    networks = _Networks(engine)
     try:
-        version = engine.serving_version(job.choice)
-        model = engine.load_version(version)
         original = read_image(job.photo.original)
         rgb, alpha = split_alpha(original)
-        started = time.monotonic()
-        output = engine.deblur(
-            model,
-            rgb,
-            tile=settings.INFERENCE_TILE,
-            overlap=settings.INFERENCE_OVERLAP,
-            progress=_ProgressWriter(job),
-        )
-        inference_seconds = time.monotonic() - started
-        figures = _metrics(job, rgb, output)
-        files = _results(job, original, alpha, output)
+        outcome = auto.restore(job.choice, rgb, networks, _ProgressWriter(job))
+        figures = _metrics(job, rgb, outcome.output)
+        # A photo left as it was still has its result files (the input itself), so that its
+        # downloads work like any other; its verdict says why.
+        files = _results(job, original, alpha, outcome.output) | _kernel_file(job, outcome.kernel)
         for field, (name, content) in files.items():
             getattr(job, field).save(name, ContentFile(content), save=False)
     except JobCancelled:
@@ -201,7 +243,7 @@ def process(job: Restoration) -> None:
     except DATABASE_LOST as exc:
         raise DatabaseLost(job.started_at) from exc
     except engine.NoModelInstalled as exc:
-        _fail(job, str(exc))
+        _fail(job, f"Auto needed a network for this photo. {exc}" if job.choice == Choice.AUTO else str(exc))
         return
     except MemoryError:
         log.exception("job %s ran out of memory", job.pk)
@@ -212,19 +254,32 @@ def process(job: Restoration) -> None:
         _fail(job, f"Deblurring failed ({exc.__class__.__name__}). The error was logged; you can retry.")
         return
 
-    fields = {field: getattr(job, field).name for field in files}
+    if "kernel_image" not in files:
+        # A run before this one (of a job run twice) may have left a kernel that this one did not find.
+        delete_quietly([photo_file_names(job.photo_id)["kernel_image"]])
+    fields = {"kernel_image": ""} | {field: getattr(job, field).name for field in files}
     fields |= {key: _finite(value) for key, value in figures.items()}
+    fields |= {
+        "method": outcome.method,
+        "verdict": outcome.verdict,
+        "verdict_reason": outcome.reason,
+        "decision": outcome.decision,
+        "kernel_size": kernel_extent(outcome.kernel) if outcome.kernel is not None else None,
+    }
+    # Only a job that ran a network names its model's row (also when its output was not
+    # kept: the model judged the photo); the kernel engine has none.
+    version = networks.version
     now = timezone.now()
     # The model's row as a subquery: NULL rather than a broken reference if it was deleted
     # while the job ran. Its name stays either way.
-    model_version = Subquery(ModelVersion.objects.filter(pk=version.pk).values("pk"))
+    model_version = Subquery(ModelVersion.objects.filter(pk=version.pk).values("pk")) if version else None
     updated = _record(
         job,
         lambda: _still_claimed(job).update(
             status=Status.SUCCEEDED,
             progress=1.0,
             model_version=model_version,
-            model_name=version.name,
+            model_name=outcome.model_name,
             finished_at=now,
             heartbeat_at=now,
             **fields,
@@ -234,7 +289,8 @@ def process(job: Restoration) -> None:
         # Cancelled or deleted meanwhile: a cancel is final, and takes the result files with it.
         for name, _ in files.values():
             job.result.storage.delete(name)
-    speed.record(version, speed.worker_kind(), inference_seconds, job.photo.megapixels)
+    if version is not None:
+        speed.record(version, speed.worker_kind(), networks.seconds, job.photo.megapixels)
 
 
 def _record(job: Restoration, update: Callable[[], int]) -> int:
@@ -309,9 +365,11 @@ def retry(job: Restoration) -> bool:
 
 
 def rerun_refusal(choice: str) -> str | None:
-    """Why a job cannot run again with this model choice, or None: no model serves it."""
-    if ModelVersion.serving(choice) is None:
-        return f'No model serves "{ServingChoice.Key(choice).label}" yet.'
+    """Why a job cannot run again with this choice, or None: no model serves a learned
+    choice. Auto and Camera shake need none (Auto falls back to Best quality's network for
+    some photos; without one, such a photo's job fails saying so)."""
+    if choice in ServingChoice.Key.values and ModelVersion.serving(choice) is None:
+        return f'No model serves "{Choice(choice).label}" yet.'
     return None
 
 
@@ -320,7 +378,7 @@ def rerun(job: Restoration, choice: str) -> bool:
     its result files and figures go, its saved strength stays. False when it is not
     finished."""
     old_files = [file.name for file in (getattr(job, field) for field in RESULT_FIELDS) if file]
-    cleared = {field: "" for field in RESULT_FIELDS} | {field: None for field in FIGURE_FIELDS}
+    cleared = {field: "" for field in RESULT_FIELDS + OUTCOME_FIELDS} | {field: None for field in FIGURE_FIELDS}
     done = [Status.SUCCEEDED, Status.FAILED, Status.CANCELLED]
     return _queue_again(job, done, discard=old_files, choice=choice, model_version=None, model_name="", **cleared)
 

@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
 
-from inference.models import ServingChoice
+from inference.models import Choice
 
 from .models import Photo, Restoration
 
@@ -20,7 +20,7 @@ SORTS = {
 
 class GalleryQuery(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *Restoration.Status.choices], required=False)
-    model = forms.ChoiceField(choices=[("", "Any model"), *ServingChoice.Key.choices], required=False)
+    model = forms.ChoiceField(choices=[("", "Any choice"), *Choice.choices], required=False)
     sort = forms.ChoiceField(choices=[(key, label) for key, (label, _) in SORTS.items()], required=False)
 
     def __init__(self, data, *, with_references: bool) -> None:

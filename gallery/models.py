@@ -6,8 +6,8 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from inference import speed
-from inference.models import ModelVersion, ServingChoice
+from inference import kernels, speed
+from inference.models import Choice, Method, ModelVersion, Verdict
 
 
 # The folders of the media store that hold photos' files, every name in them made from the
@@ -29,6 +29,7 @@ def photo_file_names(photo_id: uuid.UUID | str) -> dict[str, str]:
         "result_webp": f"results/{photo_id}.webp",
         "result_preview": f"results/{photo_id}-preview.jpg",
         "result_thumbnail": f"results/{photo_id}-thumbnail.jpg",
+        "kernel_image": f"results/{photo_id}-kernel.png",
     }
 
 
@@ -87,6 +88,7 @@ class Photo(models.Model):
                 restoration.result_webp,
                 restoration.result_preview,
                 restoration.result_thumbnail,
+                restoration.kernel_image,
             ]
         return [f for f in files if f]
 
@@ -111,7 +113,7 @@ class Restoration(models.Model):
     error = models.TextField(blank=True)
     strength = models.FloatField(default=1.0)
     attempts = models.PositiveSmallIntegerField(default=0)
-    choice = models.CharField(max_length=10, choices=ServingChoice.Key.choices, default=ServingChoice.Key.BEST)
+    choice = models.CharField(max_length=10, choices=Choice.choices, default=Choice.AUTO)
     # The model that made the result: the row, while it exists, and its name for good.
     model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL)
     model_name = models.CharField(max_length=100, blank=True)
@@ -120,6 +122,17 @@ class Restoration(models.Model):
     result_webp = models.FileField(max_length=255, blank=True)
     result_preview = models.FileField(max_length=255, blank=True)
     result_thumbnail = models.FileField(max_length=255, blank=True, help_text="The gallery card's image.")
+    # What happened to the photo (inference.auto.Outcome): the method that made the result,
+    # how it compares with the input, judged without a reference, and why, in words for the
+    # person; for Auto, which method it chose and why. Blank until the job succeeds.
+    method = models.CharField(max_length=10, choices=Method.choices, blank=True)
+    verdict = models.CharField(max_length=15, choices=Verdict.choices, blank=True)
+    verdict_reason = models.TextField(blank=True)
+    decision = models.TextField(blank=True, help_text="Auto's choice of method and why.")
+    # The blur kernel the kernel engine estimated, drawn as the camera's path
+    # (inference.kernels.drawing), and its extent in pixels at the photo's full size.
+    kernel_image = models.FileField(max_length=255, blank=True)
+    kernel_size = models.PositiveIntegerField(null=True, blank=True, help_text="The kernel's extent in pixels.")
     created = models.DateTimeField(default=timezone.now)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -150,7 +163,7 @@ class Restoration(models.Model):
     @property
     def eta_seconds(self) -> float | None:
         """While queued: how long the job will take once it starts, from the measured speed of
-        the model now serving its choice. While running: the time left, extrapolated from the
+        the model now serving its choice (the kernel engine's cost for Auto and Camera shake). While running: the time left, extrapolated from the
         progress so far."""
         if self.status == self.Status.QUEUED:
             return self._expected_seconds()
@@ -160,6 +173,9 @@ class Restoration(models.Model):
         return max(0.0, elapsed * (1 - self.progress) / self.progress)
 
     def _expected_seconds(self) -> float | None:
+        if self.choice in (Choice.AUTO, Choice.SHAKE):
+            # The kernel engine's cost; Auto falls back to a network for some photos only.
+            return self.photo.megapixels * kernels.SECONDS_PER_MEGAPIXEL
         version = ModelVersion.serving(self.choice)
         measured = speed.seconds_per_megapixel(version) if version else None
         return self.photo.megapixels * measured[1] if measured else None

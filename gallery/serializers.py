@@ -2,15 +2,18 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from inference import speed
+from inference import kernels, speed
 from inference.images import ACCEPTED_TYPES
-from inference.models import ModelVersion, ServingChoice
+from inference.models import Choice, Method, ModelVersion, ServingChoice, Verdict
 
 from . import jobs
 from .downloads import short_lived_result_url
 from .media import short_lived_url
 from .models import Photo, Restoration
 from .uploads import choice_refusal
+
+CHOICE_NAMES = ", ".join(f"`{key}`" for key in Choice.values)
+UNKNOWN_CHOICE = 'Choose "auto", "best", "fast" or "shake", not "{input}".'
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -55,15 +58,31 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 
 class ServingChoiceSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text="`best` or `fast`: what an upload sends as `model`.")
+    key = serializers.ChoiceField(choices=Choice.choices, help_text=f"{CHOICE_NAMES}: what an upload sends as `model`.")
     label = serializers.CharField()
-    model = ModelVersionSerializer(allow_null=True, help_text="The model serving this choice; null while none does.")
+    description = serializers.CharField(help_text="What the choice is for.")
+    needs_model = serializers.BooleanField(
+        help_text="True for the learned choices (best, fast), which an administrator serves with a model; Auto and "
+        "Camera shake run the kernel engine (Auto also uses Best quality's model for some photos)."
+    )
+    available = serializers.BooleanField(help_text="Whether an upload may choose it now: false while no model serves it.")
+    seconds_per_megapixel = serializers.FloatField(
+        allow_null=True,
+        help_text="About how long the kernel engine takes per megapixel, for auto and shake; for best and fast, see "
+        "their model's figure.",
+    )
+    model = ModelVersionSerializer(
+        allow_null=True, help_text="The model serving a learned choice; null while none does, and for auto and shake."
+    )
 
 
 class MetricsSerializer(serializers.ModelSerializer):
-    """PSNR (dB) and SSIM against the sharp reference, when one was uploaded; a
+    """PSNR (dB) and SSIM against the sharp reference, when one was uploaded, each image
+    aligned with the reference on its own first (the best shift within 12 px, in 1/4 px
+    steps; a border of up to 16 px left out), as the literature scores camera shake; a
     no-reference blur figure always: 0 sharp to 1 blurred (the blur effect of Crete-Roffet
-    et al., on 2x2-averaged luminance), lower is sharper."""
+    et al., on 2x2-averaged luminance), lower is less blurred. Whether the result is sharper
+    is the photo's `verdict`."""
 
     class Meta:
         model = Restoration
@@ -81,10 +100,11 @@ class PhotoUploadSerializer(serializers.Serializer):
         min_value=0.0, max_value=1.0, default=1.0, help_text="0 keeps the photo as it is, 1 is the full deblurring."
     )
     model = serializers.ChoiceField(
-        choices=ServingChoice.Key.choices,
-        default=ServingChoice.Key.BEST,
-        error_messages={"invalid_choice": 'Choose "best" or "fast", not "{input}".'},
-        help_text="Which model deblurs it: best (Best quality, the default) or fast (Fast); see /api/v1/models/.",
+        choices=Choice.choices,
+        default=Choice.AUTO,
+        error_messages={"invalid_choice": UNKNOWN_CHOICE},
+        help_text="How it is deblurred: auto (Auto, the default: decides per photo), best (Best quality), fast (Fast) "
+        "or shake (Camera shake: the kernel engine); see /api/v1/models/.",
     )
 
     def validate_model(self, choice: str) -> str:
@@ -104,10 +124,10 @@ class PhotoChangeSerializer(serializers.Serializer):
 
 class RerunSerializer(serializers.Serializer):
     model = serializers.ChoiceField(
-        choices=ServingChoice.Key.choices,
+        choices=Choice.choices,
         required=False,
-        error_messages={"invalid_choice": 'Choose "best" or "fast", not "{input}".'},
-        help_text="The model choice to run with: best or fast; the photo's own choice when left out.",
+        error_messages={"invalid_choice": UNKNOWN_CHOICE},
+        help_text="The choice to run with: auto, best, fast or shake; the photo's own choice when left out.",
     )
 
     def validate_model(self, choice: str) -> str:
@@ -145,9 +165,28 @@ class PhotoSerializer(serializers.ModelSerializer):
     processing_seconds = serializers.FloatField(source="restoration.processing_seconds", read_only=True, allow_null=True)
     finished = serializers.DateTimeField(source="restoration.finished_at", read_only=True, allow_null=True)
     model = serializers.ChoiceField(
-        source="restoration.choice", choices=ServingChoice.Key.choices, read_only=True, help_text="The model choice."
+        source="restoration.choice", choices=Choice.choices, read_only=True, help_text="The choice: auto, best, fast or shake."
     )
-    model_name = serializers.SerializerMethodField(help_text="The model that made the result; null until it is done.")
+    model_name = serializers.SerializerMethodField(
+        help_text="What made the result: the network's model, or kernel-engine; null until it is done, and when the "
+        "photo was left as it was."
+    )
+    method = serializers.SerializerMethodField(
+        help_text="What made the result: kernel (the blur estimated and undone), network, or none (the photo was left "
+        "as it was, and the result is the photo itself); null until it is done."
+    )
+    verdict = serializers.SerializerMethodField(
+        help_text="The result against the photo, judged without a reference: sharper, little-change or not-improved "
+        "(we could not improve this photo); null until it is done."
+    )
+    verdict_reason = serializers.SerializerMethodField(help_text="Why, in a sentence or two for the person.")
+    decision = serializers.SerializerMethodField(help_text="For auto: which method it chose for this photo and why.")
+    kernel_size = serializers.IntegerField(
+        source="restoration.kernel_size",
+        read_only=True,
+        allow_null=True,
+        help_text="The extent in pixels of the blur the kernel engine estimated, at the photo's full size.",
+    )
     metrics = MetricsSerializer(source="restoration", read_only=True)
     has_reference = serializers.SerializerMethodField()
     urls_expire_in = serializers.SerializerMethodField(help_text="Seconds the *_url links below stay valid.")
@@ -157,14 +196,17 @@ class PhotoSerializer(serializers.ModelSerializer):
     preview_url = serializers.SerializerMethodField()
     result_url = serializers.SerializerMethodField()
     result_preview_url = serializers.SerializerMethodField()
+    kernel_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Photo
         fields = [
             "id", "original_name", "width", "height", "created", "notes",
             "status", "progress", "eta_seconds", "queue_position", "error", "strength", "processing_seconds", "finished",
-            "model", "model_name", "metrics", "has_reference", "urls_expire_in",
+            "model", "model_name", "method", "verdict", "verdict_reason", "decision", "kernel_size",
+            "metrics", "has_reference", "urls_expire_in",
             "original_url", "reference_url", "thumbnail_url", "preview_url", "result_url", "result_preview_url",
+            "kernel_url",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -174,6 +216,22 @@ class PhotoSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "nullable": True})
     def get_model_name(self, photo: Photo) -> str | None:
         return photo.restoration.model_name or None
+
+    @extend_schema_field({"type": "string", "enum": [*Method.values, None], "nullable": True})
+    def get_method(self, photo: Photo) -> str | None:
+        return photo.restoration.method or None
+
+    @extend_schema_field({"type": "string", "enum": [*Verdict.values, None], "nullable": True})
+    def get_verdict(self, photo: Photo) -> str | None:
+        return photo.restoration.verdict or None
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_verdict_reason(self, photo: Photo) -> str | None:
+        return photo.restoration.verdict_reason or None
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_decision(self, photo: Photo) -> str | None:
+        return photo.restoration.decision or None
 
     def get_has_reference(self, photo: Photo) -> bool:
         return bool(photo.reference)
@@ -207,3 +265,10 @@ class PhotoSerializer(serializers.ModelSerializer):
     @_url_field("The model's full-strength result as a screen-sized JPEG (not blended at the saved strength).")
     def get_result_preview_url(self, photo: Photo) -> str | None:
         return self._url(photo.restoration.result_preview)
+
+    @_url_field(
+        "The blur the kernel engine estimated, drawn as the camera's path (PNG, light on dark, about 256 px); "
+        "null when no kernel was estimated (a network's result)."
+    )
+    def get_kernel_url(self, photo: Photo) -> str | None:
+        return self._url(photo.restoration.kernel_image)

@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from PIL import Image
 
 from inference.images import merge_like, split_alpha
-from inference.models import ServingChoice
+from inference.models import Choice
 from training.degrade import (
     DEFAULT,
     blur_patch,
@@ -91,7 +91,7 @@ def accept_try_it(
     original_name: str,
     kind: str,
     strength: float,
-    choice: str = ServingChoice.Key.BEST,
+    choice: str = Choice.AUTO,
 ) -> Photo:
     """Blur an uploaded sharp photo and keep the pair as an upload with its reference:
     the blurred image is the photo, the sharp one its reference."""

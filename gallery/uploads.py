@@ -18,7 +18,7 @@ from PIL import Image
 
 from deblursite.rate_limits import Charge, Rate, in_words, take
 from inference.images import DecodedImage, ImageRejected, decode_image, encode_png, make_thumbnail
-from inference.models import ModelVersion, ServingChoice
+from inference.models import Choice, ModelVersion
 
 from . import cleanup, jobs
 from .models import Photo, Restoration, bytes_used, photo_file_names
@@ -120,15 +120,26 @@ def _check_limits(user: AbstractBaseUser, pixels: int) -> None:
         )
 
 
+# What each choice is for, in a line, wherever the choices are offered (forms, API).
+CHOICE_HELP = {
+    Choice.AUTO: "Picks per photo: camera shake and focus blur go to the kernel engine, blur that differs "
+    "from place to place to the Best quality network.",
+    Choice.BEST: "Street scenes, moving things.",
+    Choice.FAST: "Quick: light blur and noise.",
+    Choice.SHAKE: "Hand-held shake and focus blur: estimates the blur and undoes it.",
+}
+
+
 def choice_refusal(choice: str, serving: dict[str, ModelVersion | None]) -> str | None:
-    """Why an upload for this choice is refused, or None. A choice that no model serves is
-    refused while another one has a model; with no model at all uploads are kept, and their
-    jobs fail saying so until an administrator installs one."""
-    served = [key for key, version in serving.items() if version is not None]
-    if choice in served or not served:
+    """Why an upload for this choice is refused, or None. Auto and Camera shake need no
+    model (the kernel engine); a learned choice (`serving`'s keys: best, fast) needs the
+    model an administrator set to serve it."""
+    if serving.get(choice, True) is not None:
         return None
-    instead = " or ".join(f'"{ServingChoice.Key(key).label}" ({key})' for key in served)
-    return f'No model serves "{ServingChoice.Key(choice).label}" yet. Choose {instead}.'
+    offered = [key for key in Choice.values if serving.get(key, True) is not None]
+    named = [f'"{Choice(key).label}" ({key})' for key in offered]
+    instead = ", ".join(named[:-1]) + f" or {named[-1]}"
+    return f'No model serves "{Choice(choice).label}" yet. Choose {instead}.'
 
 
 def _store(files: dict[str, bytes]) -> None:
@@ -151,7 +162,7 @@ def accept_photo(
     original_name: str,
     reference: BinaryIO | None = None,
     strength: float = 1.0,
-    choice: str = ServingChoice.Key.BEST,
+    choice: str = Choice.AUTO,
 ) -> Photo:
     """Validate one upload (and its optional sharp reference), store it, and
     queue its deblurring job, with the model choice it is for, once the rows are
@@ -179,7 +190,7 @@ def keep_photo(
     reference: Image.Image | None = None,
     notes: list[str],
     strength: float = 1.0,
-    choice: str = ServingChoice.Key.BEST,
+    choice: str = Choice.AUTO,
     synthetic_blur: dict | None = None,
 ) -> Photo:
     """Store a decoded photo (and its reference, of the same size) under generated names

@@ -15,7 +15,7 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.views.decorators.http import require_POST
 
 from inference.images import ImageRejected
-from inference.models import ServingChoice
+from inference.models import Choice, ServingChoice, Verdict
 
 from . import archive, downloads, jobs
 from .forms import RerunForm, StrengthForm, TryItForm, UploadForm
@@ -37,6 +37,8 @@ FILES = {
     "output": ("restoration", "result", None),
     "result-preview": ("restoration", "result_preview", None),
     "result-thumbnail": ("restoration", "result_thumbnail", None),
+    # The blur the kernel engine estimated, drawn as the camera's path.
+    "kernel": ("restoration", "kernel_image", "-blur-kernel.png"),
 }
 # URL name of each result download -> its format: at the saved strength, as every download
 # of a result is (gallery.downloads.FORMATS names its field and file name).
@@ -198,19 +200,41 @@ def delete_many(request: HttpRequest) -> HttpResponse:
 
 
 def _rerun_choices(job: Restoration) -> list[tuple[str, str]]:
-    """The other model choices a finished job can run again with: those a model serves."""
+    """The other choices a finished job can run again with: Auto, Camera shake, and the
+    learned choices that a model serves."""
     if not job.is_done:
         return []
-    served = ServingChoice.models_by_key().items()
-    return [(key, ServingChoice.Key(key).label) for key, version in served if version is not None and key != job.choice]
+    serving = ServingChoice.models_by_key()
+    offered = [key for key in Choice.values if serving.get(key, True) is not None and key != job.choice]
+    return [(key, Choice(key).label) for key in offered]
 
 
 @login_required
 def detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     photo = _own_photo(request, pk)
     job = photo.restoration
-    context = {"photo": photo, "job": job, "no_model": _no_model(), "rerun_choices": _rerun_choices(job)}
+    context = {
+        "photo": photo,
+        "job": job,
+        "no_model": _no_model(),
+        "rerun_choices": _rerun_choices(job),
+        "verdict_reason": _reason_under_heading(job),
+    }
     return render(request, "gallery/detail.html", context)
+
+
+# The photo page's heading of a result that is not improved; its reason need not say it again.
+NOT_IMPROVED = "We could not improve this photo"
+
+
+def _reason_under_heading(job: Restoration) -> str:
+    """The verdict's reason as the photo page shows it under its heading: without the
+    heading's own words where the reason begins with them."""
+    reason = job.verdict_reason.strip()
+    if job.verdict == Verdict.NOT_IMPROVED and reason.lower().startswith(NOT_IMPROVED.lower()):
+        reason = reason[len(NOT_IMPROVED) :].lstrip(" :;,.")
+        reason = reason[:1].upper() + reason[1:]
+    return reason
 
 
 @login_required
@@ -289,7 +313,7 @@ def rerun(request: HttpRequest, pk: UUID) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["model"]))
     elif jobs.rerun(photo.restoration, choice := form.cleaned_data["model"]):
-        messages.success(request, f"Running {photo.original_name} again with {ServingChoice.Key(choice).label}.")
+        messages.success(request, f"Running {photo.original_name} again with {Choice(choice).label}.")
     else:
         messages.info(request, f"{photo.original_name} is not finished yet.")
     return redirect("gallery:detail", pk=pk)

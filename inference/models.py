@@ -81,6 +81,33 @@ class ModelVersion(models.Model):
             self.save(update_fields=["retired_at"])
 
 
+class Choice(models.TextChoices):
+    """What a person picks when they upload (inference.auto): Auto decides per photo between
+    the kernel engine and a network; the learned choices are served by a ModelVersion
+    (ServingChoice); Camera shake is the kernel engine."""
+
+    AUTO = "auto", "Auto"
+    BEST = "best", "Best quality"
+    FAST = "fast", "Fast"
+    SHAKE = "shake", "Camera shake"
+
+
+class Method(models.TextChoices):
+    """What made a result."""
+
+    KERNEL = "kernel", "Kernel estimation and deconvolution"
+    NETWORK = "network", "Deblurring network"
+    NONE = "none", "Left as it was"
+
+
+class Verdict(models.TextChoices):
+    """How a result compares with its input, judged without a reference."""
+
+    SHARPER = "sharper", "Sharper"
+    LITTLE_CHANGE = "little-change", "Little change"
+    NOT_IMPROVED = "not-improved", "Could not improve"
+
+
 class ServingChoice(models.Model):
     """A choice that users pick when they upload, and the model that an administrator set to serve it."""
 

@@ -143,6 +143,19 @@ def test_no_serious_accessibility_violations_on_any_page(
     fail(failed)
     cancelled = new_photo(alice, "cancelled.jpg")
     Restoration.objects.filter(photo=cancelled).update(status=Restoration.Status.CANCELLED)
+    # Camera shake, run for real: the verdict, the method and the kernel's drawing.
+    from gallery.tests.test_auto import png, scene, shaken
+
+    shake = accept_photo(alice, upload("shaken.png", png(shaken(scene())), "image/png"), original_name="shaken.png", choice="shake")
+    jobs.run(shake.restoration.pk)
+    assert Restoration.objects.get(photo=shake).kernel_image
+    not_improved = new_photo(alice, "not-improved.jpg")
+    succeed(not_improved)
+    Restoration.objects.filter(photo=not_improved).update(
+        choice="auto", method="none", verdict="not-improved", model_name="",
+        verdict_reason="We could not improve this photo: the blur we estimated is probably wrong. It was left as it was.",
+        decision="The photo shows one blur everywhere: the kernel engine handles that best.",
+    )  # fmt: skip
     for shot, path in [
         ("upload", reverse("gallery:upload")),
         ("try-it", reverse("gallery:try-it")),
@@ -151,6 +164,8 @@ def test_no_serious_accessibility_violations_on_any_page(
         ("photo-succeeded", reverse("gallery:detail", args=[succeeded.pk])),
         ("photo-failed", reverse("gallery:detail", args=[failed.pk])),
         ("photo-cancelled", reverse("gallery:detail", args=[cancelled.pk])),
+        ("photo-camera-shake", reverse("gallery:detail", args=[shake.pk])),
+        ("photo-not-improved", reverse("gallery:detail", args=[not_improved.pk])),
         ("profile", reverse("profile")),
         ("password-change", reverse("password_change")),
         ("403", reverse("training:datasets")),

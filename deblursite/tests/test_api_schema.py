@@ -112,7 +112,8 @@ def api(live_server, active_model, settings, monkeypatch, django_user_model):
     monkeypatch.setattr("gallery.tasks.deblur.delay", lambda restoration_id: None)
 
     user = django_user_model.objects.create_user("schemathesis", "st@example.com", PASSWORD)
-    succeeded = _photo(user, 1, reference=io.BytesIO(photo_bytes(seed=1, fmt="PNG")))
+    # Camera shake: the kernel engine always leaves a kernel, so its fields are in the answers checked.
+    succeeded = _photo(user, 1, reference=io.BytesIO(photo_bytes(seed=1, fmt="PNG")), choice="shake")
     jobs.run(succeeded.restoration.pk)
     assert Restoration.objects.get(photo=succeeded).status == Restoration.Status.SUCCEEDED
     failed = _photo(user, 2)
@@ -240,6 +241,8 @@ def test_happy_paths_answer_as_the_schema_says(api):
 
     detail = call(api, "GET", "/photos/{id}/", path_parameters={"id": str(succeeded.pk)}).json()
     assert detail["status"] == "succeeded" and detail["result_url"] and detail["metrics"]["psnr_after"] is not None
+    assert detail["model"] == "shake" and detail["method"] in ("kernel", "none") and detail["verdict"]
+    assert detail["kernel_url"] and detail["kernel_size"] >= 1
     for fmt, media_type in (("png", "image/png"), ("jpeg", "image/jpeg"), ("webp", "image/webp")):
         result = call(
             api, "GET", "/photos/{id}/result/", path_parameters={"id": str(succeeded.pk)}, query={"format": fmt}
@@ -267,8 +270,8 @@ def test_happy_paths_answer_as_the_schema_says(api):
     assert list(DeviceToken.objects.filter(user=api.user).values_list("device_name", flat=True)) == ["schemathesis"]
     assert call(api, "GET", "/models/active/", token=None).json()["name"] == "tiny-test"
     choices = call(api, "GET", "/models/", token=None).json()
-    assert [choice["key"] for choice in choices] == ["best", "fast"]
-    assert {choice["model"]["name"] for choice in choices} == {"tiny-test"}
+    assert [choice["key"] for choice in choices] == ["auto", "best", "fast", "shake"]
+    assert [(choice["model"] or {}).get("name") for choice in choices] == [None, "tiny-test", "tiny-test", None]
 
 
 def test_error_answers_are_the_documented_ones(api, django_user_model, settings, monkeypatch):

@@ -62,10 +62,11 @@ def post_photo(api: APIClient, image=None, **fields) -> HttpResponse:
     return api.post(LIST, {"image": image or upload("photo.jpg", photo_bytes()), **fields}, format="multipart")
 
 
-def new_photo(user, name: str = "photo.jpg", *, reference: bool = False, size=(96, 64), **extra) -> Photo:
+def new_photo(user, name: str = "photo.jpg", *, reference: bool = False, size=(96, 64), choice="best", **extra) -> Photo:
+    """A photo for Best quality unless another choice is given: its job runs the tiny model."""
     sharp = upload("sharp.png", photo_bytes(size=size, fmt="PNG")) if reference else None
     image = upload(name, photo_bytes(size=size, blur=1.5))
-    return accept_photo(user, image, original_name=name, reference=sharp, **extra)
+    return accept_photo(user, image, original_name=name, reference=sharp, choice=choice, **extra)
 
 
 def processed(user, name: str = "photo.jpg", *, reference: bool = False) -> Photo:
@@ -144,12 +145,16 @@ def test_upload_answers_the_queued_photo_and_enqueues_its_job_on_commit(
     assert (data["status"], data["progress"], data["error"]) == ("queued", 0.0, "")
     assert data["strength"] == 0.25 and photo.restoration.strength == 0.25
     assert data["has_reference"] is True
-    assert data["model"] == "best" and data["model_name"] is None
-    assert data["finished"] is None and data["eta_seconds"] is None and data["queue_position"] == 0
+    assert data["model"] == "auto" and data["model_name"] is None  # Auto, the default
+    assert (data["method"], data["verdict"], data["verdict_reason"], data["decision"]) == (None, None, None, None)
+    # Auto's time is the kernel engine's, whatever the models' speeds.
+    assert data["finished"] is None and data["eta_seconds"] == pytest.approx(96 * 64 / 1e6 * 6.0)
+    assert data["queue_position"] == 0
     assert data["urls_expire_in"] == 300
     for name in ("original_url", "reference_url", "thumbnail_url", "preview_url"):
         assert local_path(data[name]).startswith("/photos/links/"), name
-    assert data["result_url"] is None and data["result_preview_url"] is None
+    assert data["result_url"] is None and data["result_preview_url"] is None and data["kernel_url"] is None
+    assert data["kernel_size"] is None
     stored = [f"originals/{photo.pk}.png", f"originals/{photo.pk}-reference.png"]
     stored += [f"thumbnails/{photo.pk}.jpg", f"previews/{photo.pk}.jpg"]
     assert stored_names(storage_root) == sorted(stored)
@@ -205,14 +210,22 @@ def test_upload_for_a_choice_no_model_serves_is_refused(alice_api, storage_root,
     response = post_photo(alice_api, model="fast")
 
     assert response.status_code == 400
-    assert response.json() == {"model": ['No model serves "Fast" yet. Choose "Best quality" (best).']}
+    assert response.json() == {
+        "model": ['No model serves "Fast" yet. Choose "Auto" (auto), "Best quality" (best) or "Camera shake" (shake).']
+    }
     assert not Photo.objects.exists() and stored_names(storage_root) == []
 
 
-def test_with_no_model_at_all_uploads_are_kept_for_later(alice_api, storage_root):
-    response = post_photo(alice_api, model="fast")
+def test_with_no_model_at_all_auto_and_camera_shake_are_taken_and_the_learned_choices_refused(alice_api, storage_root):
+    """Auto and Camera shake run the kernel engine: with no model installed, they are what
+    an upload can choose."""
+    assert post_photo(alice_api).json()["model"] == "auto"
+    assert post_photo(alice_api, model="shake").json()["model"] == "shake"
 
-    assert response.status_code == 201 and response.json()["model"] == "fast"
+    refused = post_photo(alice_api, model="fast")
+
+    assert refused.status_code == 400
+    assert refused.json() == {"model": ['No model serves "Fast" yet. Choose "Auto" (auto) or "Camera shake" (shake).']}
 
 
 def test_upload_ignores_a_client_supplied_owner_and_id(alice_api, alice, bob, storage_root):
@@ -289,7 +302,7 @@ REJECTIONS = {
     "strength not a number": Rejection(lambda: {**_jpeg(), "strength": "full"}, 400, "strength", "A valid number is"),
     "strength NaN": Rejection(lambda: {**_jpeg(), "strength": "nan"}, 400, "strength", "A valid number is"),
     "unknown model": Rejection(
-        lambda: {**_jpeg(), "model": "turbo"}, 400, "model", 'Choose "best" or "fast", not "turbo".'
+        lambda: {**_jpeg(), "model": "turbo"}, 400, "model", 'Choose "auto", "best", "fast" or "shake", not "turbo".'
     ),
 }
 
@@ -853,13 +866,19 @@ def test_an_image_accept_header_does_not_make_the_result_406(alice_api, alice, f
 # -- models --------------------------------------------------------------------
 
 
-def test_models_lists_both_choices_with_no_model_while_none_is_installed(db):
+def test_models_lists_the_four_choices_with_no_model_while_none_is_installed(db):
+    from gallery.uploads import CHOICE_HELP
+
     response = api_as().get(MODELS)
 
     assert response.status_code == 200
+    kernel_engine = {"needs_model": False, "available": True, "seconds_per_megapixel": 6.0, "model": None}
+    learned = {"needs_model": True, "available": False, "seconds_per_megapixel": None, "model": None}
     assert response.json() == [
-        {"key": "best", "label": "Best quality", "model": None},
-        {"key": "fast", "label": "Fast", "model": None},
+        {"key": "auto", "label": "Auto", "description": CHOICE_HELP["auto"], **kernel_engine},
+        {"key": "best", "label": "Best quality", "description": CHOICE_HELP["best"], **learned},
+        {"key": "fast", "label": "Fast", "description": CHOICE_HELP["fast"], **learned},
+        {"key": "shake", "label": "Camera shake", "description": CHOICE_HELP["shake"], **kernel_engine},
     ]
 
 
@@ -874,11 +893,14 @@ def test_models_describes_the_model_serving_each_choice(two_models):
 
     data = api_as().get(MODELS).json()
 
-    assert [(choice["key"], choice["label"], choice["model"]["name"]) for choice in data] == [
+    assert [(choice["key"], choice["label"], (choice["model"] or {}).get("name")) for choice in data] == [
+        ("auto", "Auto", None),
         ("best", "Best quality", "tiny-best"),
         ("fast", "Fast", "tiny-fast"),
+        ("shake", "Camera shake", None),
     ]
-    served_best, served_fast = data[0]["model"], data[1]["model"]
+    assert [choice["available"] for choice in data] == [True, True, True, True]
+    served_best, served_fast = data[1]["model"], data[2]["model"]
     assert served_best["architecture"] == "nafnet" and served_best["parameter_count"] == best.parameter_count
     assert served_best["metrics"] == best.metrics and served_best["notes"] == "The tiny NAFNet. For tests."
     assert served_best["seen_in_training"] == ["gopro-real"]
@@ -894,9 +916,10 @@ def test_models_lists_a_choice_without_a_model_as_null(db, media_storage, tiny_m
 
     register_model(tiny_model_file, name="fast-only", serve=["fast"])
 
-    data = api_as().get(MODELS).json()
+    data = {choice["key"]: choice for choice in api_as().get(MODELS).json()}
 
-    assert data[0]["model"] is None and data[1]["model"]["name"] == "fast-only"
+    assert data["best"]["model"] is None and not data["best"]["available"]
+    assert data["fast"]["model"]["name"] == "fast-only" and data["fast"]["available"]
 
 
 def test_active_model_is_404_json_when_none_is_installed(db):

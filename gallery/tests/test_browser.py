@@ -1,5 +1,6 @@
 """The whole path a person takes, in headless Chromium: sign up, upload several
-photos, watch progress, compare, download, delete; and the two model choices.
+photos, watch progress, compare, download, delete; and the choices: Best quality and Fast
+name their model, Camera shake shows its verdict and the blur it found.
 Screenshots land in test-artifacts/screenshots/ for a human to look at."""
 
 import io
@@ -40,6 +41,9 @@ def test_sign_up_upload_compare_download_delete(live_server, active_model, worke
     page.set_input_files("input[name=images]", [str(shaky), str(street)])
     expect(page.locator("input[name=reference_1]")).to_be_attached()
     page.set_input_files("input[name=reference_1]", str(sharp))
+    # Best quality's network in small tiles: a job long enough to watch (Auto, the default, is quicker).
+    expect(page.locator("input[name=model][value=auto]")).to_be_checked()
+    page.check("input[name=model][value=best]")
     page.screenshot(path=SHOTS / "02-upload.png", full_page=True)
     page.click("#upload-form button[type=submit]")
 
@@ -47,7 +51,7 @@ def test_sign_up_upload_compare_download_delete(live_server, active_model, worke
     expect(page.locator("#history .card")).to_have_count(2)
     expect(page.locator(".message.success")).to_contain_text("2 photos queued")
     # The badges follow the jobs without a reload.
-    expect(page.locator("#history .card:has-text('shaky.png') .badge")).to_have_text("Succeeded", timeout=120_000)
+    expect(page.locator("#history .card:has-text('shaky.png') .badge[role=status]")).to_have_text("Succeeded", timeout=120_000)
 
     page.click("#history .card:has-text('street.jpg') a >> nth=0")
     expect(page.locator("#job-progress progress")).to_be_visible()
@@ -80,11 +84,15 @@ def test_sign_up_upload_compare_download_delete(live_server, active_model, worke
     page.screenshot(path=SHOTS / "06-history.png", full_page=True)
 
 
-def test_best_quality_and_fast_results_name_the_model_that_made_them(
+def test_best_quality_and_fast_results_name_the_model_that_made_them_and_camera_shake_shows_its_kernel(
     live_server, two_models, alice, worker, browser_page, tmp_path
 ):
+    from .test_auto import png, scene, shaken
+
     photo = tmp_path / "street.jpg"
     photo.write_bytes(photo_bytes(size=(320, 240), blur=2.0, seed=5))
+    shaky = tmp_path / "shaky.png"
+    shaky.write_bytes(png(shaken(scene())))
     page = browser_page
 
     page.goto(f"{live_server.url}/accounts/login/?next=/photos/upload/")
@@ -97,10 +105,8 @@ def test_best_quality_and_fast_results_name_the_model_that_made_them(
 
     for choice, label, shot in (("best", "Best quality", "07-best-quality"), ("fast", "Fast", "08-fast")):
         page.goto(f"{live_server.url}/photos/upload/")
-        if choice == "best":
-            expect(page.locator("input[name=model][value=best]")).to_be_checked()  # the default
-        else:
-            page.check("input[name=model][value=fast]")
+        expect(page.locator("input[name=model][value=auto]")).to_be_checked()  # the default
+        page.check(f"input[name=model][value={choice}]")
         page.set_input_files("input[name=images]", str(photo))
         page.screenshot(path=SHOTS / f"{shot}-upload.png", full_page=True)
         page.click("#upload-form button[type=submit]")
@@ -110,7 +116,24 @@ def test_best_quality_and_fast_results_name_the_model_that_made_them(
         expect(page.locator("#model")).to_have_text(f"{label}: tiny-{choice}")
         page.screenshot(path=SHOTS / f"{shot}-result.png", full_page=True)
 
+    page.goto(f"{live_server.url}/photos/upload/")
+    page.check("input[name=model][value=shake]")
+    page.set_input_files("input[name=images]", str(shaky))
+    page.click("#upload-form button[type=submit]")
+    expect(page).to_have_url(f"{live_server.url}/photos/")
+    page.click("#history .card >> nth=0 >> a >> nth=0")
+    expect(page.locator("#result-image")).to_be_visible(timeout=120_000)
+    expect(page.locator("#verdict")).to_have_text("Sharper")
+    expect(page.locator("#method")).to_have_text("Kernel estimation and deconvolution")
+    expect(page.locator("#kernel figcaption")).to_contain_text("The blur we found: the camera’s path,")
+    kernel = page.locator("#kernel img")
+    assert "pixels across" in kernel.get_attribute("alt")
+    assert page.evaluate("img => img.complete && img.naturalWidth > 100", kernel.element_handle())
+    page.screenshot(path=SHOTS / "09-camera-shake-result.png", full_page=True)
+
     page.goto(f"{live_server.url}/photos/")
-    expect(page.locator("#history .card >> nth=0")).to_contain_text("Fast: tiny-fast")
-    expect(page.locator("#history .card >> nth=1")).to_contain_text("Best quality: tiny-best")
-    page.screenshot(path=SHOTS / "09-history-models.png", full_page=True)
+    expect(page.locator("#history .card >> nth=0")).to_contain_text("Camera shake: kernel-engine")
+    expect(page.locator("#history .card >> nth=0 >> .badge.verdict")).to_have_text("Sharper")
+    expect(page.locator("#history .card >> nth=1")).to_contain_text("Fast: tiny-fast")
+    expect(page.locator("#history .card >> nth=2")).to_contain_text("Best quality: tiny-best")
+    page.screenshot(path=SHOTS / "10-history-models.png", full_page=True)

@@ -24,6 +24,12 @@ def new_job(user, content=None, reference=None, name="photo.jpg", choice="best")
     return accept_photo(user, image, original_name=name, reference=reference, choice=choice).restoration
 
 
+def png(rgb: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def reload(job: Restoration) -> Restoration:
     return Restoration.objects.select_related("photo", "model_version").get(pk=job.pk)
 
@@ -58,11 +64,39 @@ def test_job_with_reference_records_psnr_and_ssim(alice, active_model):
     job = reload(job)
     assert job.status == "succeeded"
     before, after, sharp = (np.asarray(stored_image(f.name)) for f in (job.photo.original, job.result, job.photo.reference))
-    assert job.psnr_before == pytest.approx(metrics.psnr(before, sharp))
-    assert job.psnr_after == pytest.approx(metrics.psnr(after, sharp))
-    assert job.ssim_before == pytest.approx(metrics.ssim(before, sharp))
-    assert job.ssim_after == pytest.approx(metrics.ssim(after, sharp))
+    # Each image aligned with the reference on its own: the kohler protocol's 12 px search
+    # and 16 px border (the photo is 96x64, big enough for the whole border).
+    aligned_before = metrics.aligned(before, sharp, radius=12, border=16)
+    aligned_after = metrics.aligned(after, sharp, radius=12, border=16)
+    assert (job.psnr_before, job.ssim_before) == pytest.approx((aligned_before.psnr, aligned_before.ssim))
+    assert (job.psnr_after, job.ssim_after) == pytest.approx((aligned_after.psnr, aligned_after.ssim))
     assert job.psnr_before != job.psnr_after
+
+
+def test_psnr_against_a_reference_shot_a_few_pixels_off_is_not_punished_for_the_shift(alice, media_storage):
+    """A reference shot separately is rarely pixel-aligned: the figures align it first."""
+    sharp = np.asarray(Image.open(io.BytesIO(photo_bytes(size=(128, 96), fmt="PNG"))))
+    moved = np.roll(sharp, (3, -2), axis=(0, 1))
+    job = new_job(alice, content=png(moved), reference=upload("sharp.png", png(sharp)), choice="shake")
+
+    jobs.run(job.pk)
+
+    job = reload(job)
+    assert job.status == "succeeded"
+    # The photo is its reference moved: aligned, the two are identical within the border
+    # (infinite PSNR, kept as none), where unaligned they are far apart.
+    assert job.psnr_before is None and job.ssim_before == pytest.approx(1.0)
+    assert metrics.psnr(moved, sharp) < 20
+
+
+def test_figures_of_a_photo_smaller_than_the_border_shrink_the_border(alice, active_model):
+    sharp = photo_bytes(size=(40, 34), fmt="PNG")
+    job = new_job(alice, content=photo_bytes(size=(40, 34), blur=1.0), reference=upload("sharp.png", sharp), choice="best")
+
+    jobs.run(job.pk)
+
+    job = reload(job)
+    assert job.status == "succeeded" and job.psnr_before is not None and job.ssim_after is not None
 
 
 def test_without_a_model_the_job_fails_saying_so(alice, media_storage):

@@ -51,7 +51,7 @@ def test_a_result_names_its_model_and_choice_on_its_page_and_in_the_history(alic
 def test_the_no_model_banner_shows_only_when_neither_choice_has_a_model(alice_client, media_storage, tiny_model_file):
     from inference.registry import register_model
 
-    banner = "No deblurring model is installed"
+    banner = "No deblurring network is installed yet. Auto and Camera shake work without one"
     assert banner in alice_client.get(reverse("gallery:history")).content.decode()
 
     register_model(tiny_model_file, name="fast-only", serve=["fast"])

@@ -160,9 +160,11 @@ def test_rerun_deletes_the_result_and_queues_the_other_choice(
 ):
     photo = finished_photo(alice, *pair, choice="best")
     downloads.save_strength(photo.restoration, 0.4)
-    old_files = [getattr(photo.restoration, field).name for field in jobs.RESULT_FIELDS]
+    old_files = [getattr(photo.restoration, field).name for field in jobs.RESULT_FIELDS if getattr(photo.restoration, field)]
+    assert len(old_files) == 5  # a network's result: no kernel
     page = alice_client.get(reverse("gallery:detail", args=[photo.pk])).content.decode()
     assert "Run again with Fast" in page and "Run again with Best quality" not in page
+    assert "Run again with Auto" in page and "Run again with Camera shake" in page
 
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(reverse("gallery:rerun", args=[photo.pk]), {"model": "fast"}, follow=True)
@@ -200,7 +202,9 @@ def test_rerun_needs_a_model_for_the_choice(alice_client, alice, media_storage, 
 
     register_model(tiny_model_file, name="best-only", serve=["best"])
     photo = finished_photo(alice, *pair, choice="best")
-    assert "Run again with" not in alice_client.get(reverse("gallery:detail", args=[photo.pk])).content.decode()
+    page = alice_client.get(reverse("gallery:detail", args=[photo.pk])).content.decode()
+    assert "Run again with Fast" not in page  # no model serves it
+    assert "Run again with Auto" in page and "Run again with Camera shake" in page  # they need none
 
     response = alice_client.post(reverse("gallery:rerun", args=[photo.pk]), {"model": "fast"}, follow=True)
 
@@ -264,7 +268,9 @@ def test_api_rerun(alice, bob, both_served, pair, no_broker, django_capture_on_c
     api = api_as(alice)
 
     assert api_as(bob).post(url, {"model": "fast"}, format="json").status_code == 404
-    assert api.post(url, {"model": "turbo"}, format="json").json() == {"model": ['Choose "best" or "fast", not "turbo".']}
+    assert api.post(url, {"model": "turbo"}, format="json").json() == {
+        "model": ['Choose "auto", "best", "fast" or "shake", not "turbo".']
+    }
     with django_capture_on_commit_callbacks(execute=True):
         rerun = api.post(url, {"model": "fast"}, format="json")
 

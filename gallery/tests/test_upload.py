@@ -1,4 +1,5 @@
 import io
+import re
 
 import pytest
 from django.core.files.storage import default_storage
@@ -35,7 +36,7 @@ def test_upload_page_needs_login(client):
 
 def test_upload_page_says_no_model_installed(alice_client, media_storage):
     response = alice_client.get(UPLOAD)
-    assert b"No deblurring model is installed" in response.content
+    assert b"No deblurring network is installed yet. Auto and Camera shake work without one" in response.content
 
 
 def test_several_photos_create_photos_and_jobs(alice_client, alice, storage_root):
@@ -188,13 +189,16 @@ def test_upload_page_offers_both_choices_with_their_models_and_speed(alice_clien
     page = alice_client.get(UPLOAD).content.decode()
 
     fieldset = model_choice(page)
-    assert 'value="best"' in fieldset and 'value="fast"' in fieldset and "disabled" not in fieldset
-    assert 'id="id_model_0" checked' in fieldset  # best quality, the default
+    values = [value for value in ("auto", "best", "fast", "shake") if f'value="{value}"' in fieldset]
+    assert values == ["auto", "best", "fast", "shake"] and "disabled" not in fieldset
+    assert 'value="auto" id="id_model_0" checked' in fieldset  # Auto, the default
+    assert "Street scenes, moving things." in fieldset
     assert "tiny-best" in fieldset and "SRN-DeblurNet, trained on real street-scene motion blur; slower" in fieldset
     assert "About 40 s per megapixel, as measured for its model card (cpu2)." in fieldset
     assert "tiny-fast" in fieldset and "The tiny DeblurGAN" in fieldset
     assert "About 3 s per megapixel on this site&#x27;s CPU workers." in fieldset
-    assert "No deblurring model is installed" not in page
+    assert "No deblurring network is installed" not in page
+    assert "About 6 s per megapixel." in fieldset  # Camera shake: the kernel engine
 
 
 def test_a_choice_without_a_model_is_disabled_and_says_why(alice_client, media_storage, tiny_model_file):
@@ -204,10 +208,11 @@ def test_a_choice_without_a_model_is_disabled_and_says_why(alice_client, media_s
 
     fieldset = model_choice(alice_client.get(UPLOAD).content.decode())
 
-    best = fieldset[: fieldset.index('value="fast"')]
-    assert "disabled" in best and "No model serves this choice yet" in best
-    assert 'id="id_model_1" checked' in fieldset  # the served choice is the default
-    assert "fast-only" in fieldset
+    options = {re.search(r'value="(\w+)"', option)[1]: option for option in fieldset.split("<label")[1:]}
+    assert "disabled" in options["best"] and "No model serves this choice yet" in options["best"]
+    assert 'id="id_model_0" checked' in options["auto"]  # Auto, the default, needs no model
+    assert "fast-only" in options["fast"]
+    assert not any("disabled" in options[key] for key in ("auto", "fast", "shake"))
 
 
 def test_upload_for_the_fast_model(alice_client, alice, two_models):
@@ -217,17 +222,21 @@ def test_upload_for_the_fast_model(alice_client, alice, two_models):
     assert Restoration.objects.get(photo__owner=alice).choice == "fast"
 
 
-def test_upload_without_a_choice_is_for_best_quality(alice_client, alice, two_models):
+def test_upload_without_a_choice_is_for_auto(alice_client, alice, two_models):
     post(alice_client, upload("a.jpg", photo_bytes()))
 
-    assert Restoration.objects.get(photo__owner=alice).choice == "best"
+    assert Restoration.objects.get(photo__owner=alice).choice == "auto"
 
 
 @pytest.mark.parametrize(
     "choice, message",
     [
-        ("fast", "No model serves &quot;Fast&quot; yet. Choose &quot;Best quality&quot; (best)."),
-        ("turbo", "Select a valid choice"),
+        (
+            "fast",
+            "No model serves &quot;Fast&quot; yet. "
+            "Choose &quot;Auto&quot; (auto), &quot;Best quality&quot; (best) or &quot;Camera shake&quot; (shake).",
+        ),
+        ("turbo", "Choose &quot;auto&quot;, &quot;best&quot;, &quot;fast&quot; or &quot;shake&quot;, not &quot;turbo&quot;."),
     ],
 )
 def test_a_choice_without_a_model_or_unknown_is_refused(alice_client, storage_root, tiny_model_file, choice, message):

@@ -26,7 +26,7 @@ def long_job(settings, alice, active_model, broker):
     settings.INFERENCE_TILE, settings.INFERENCE_OVERLAP = 32, 8
     with start_worker(app, perform_ping_check=False, queues=["deblur"], shutdown_timeout=30):
         image = upload("long.png", photo_bytes(size=(512, 512), fmt="PNG"))
-        photo = accept_photo(alice, image, original_name="long.png")
+        photo = accept_photo(alice, image, original_name="long.png", choice="best")
         job = Restoration.objects.get(photo=photo)
         wait_for(lambda: Restoration.objects.get(pk=job.pk).progress > 0, timeout=120)
         yield job

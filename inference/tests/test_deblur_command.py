@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from io import StringIO
@@ -95,7 +96,7 @@ def test_unreadable_images_are_skipped_and_reported(active_model, photos, tmp_pa
         (["empty", "--out", "out"], "holds no images"),
         (["in", "--out", "out", "--model", "nope"], "No model named 'nope' \\(registered: tiny-test\\)"),
         (["in", "--out", "out", "--model", "missing.keras"], "No model file"),
-        (["in", "--out", "out", "--tile", "64"], "--tile must be more than 64"),
+        (["in", "--out", "out", "--model", "best", "--tile", "64"], "--tile must be more than 64"),
     ],
 )
 def test_clear_errors(active_model, photos, tmp_path, monkeypatch, args, message):
@@ -106,22 +107,43 @@ def test_clear_errors(active_model, photos, tmp_path, monkeypatch, args, message
         run(*args)
 
 
-def test_a_choice_by_its_key_and_best_by_default(two_models, photos, tmp_path):
+def test_a_choice_by_its_key_and_auto_by_default(two_models, photos, tmp_path):
     image = str(photos / "cat.jpg")
-    runs = {"default": [], "best": ["--model", "best"], "fast": ["--model", "fast"], "by-name": ["--model", "tiny-fast"]}
+    runs = {
+        "default": [], "auto": ["--model", "auto"], "best": ["--model", "best"], "fast": ["--model", "fast"],
+        "by-name": ["--model", "tiny-fast"], "shake": ["--model", "shake"],
+    }  # fmt: skip
 
-    for folder, args in runs.items():
-        run(image, "--out", str(tmp_path / folder), *args)
+    said = {folder: run(image, "--out", str(tmp_path / folder), *args)[0] for folder, args in runs.items()}
 
     result = {folder: np.asarray(Image.open(tmp_path / folder / "cat.png")) for folder in runs}
-    assert np.array_equal(result["default"], result["best"])
+    assert np.array_equal(result["default"], result["auto"])
     assert np.array_equal(result["fast"], result["by-name"])
     assert not np.array_equal(result["best"], result["fast"])
+    # Each photo's verdict, and what made it.
+    assert re.search(r"^cat\.jpg: (Sharper|Little change|Could not improve) \(deblurring network: tiny-best\)\. ", said["best"], re.M)
+    assert "(deblurring network: tiny-fast). " in said["by-name"]
+    assert re.search(r"^cat\.jpg: (Sharper|Little change|Could not improve) \((kernel estimation|left as it was)", said["shake"], re.M)
+
+
+def test_camera_shake_needs_no_model_and_undoes_a_known_shake(db, tmp_path):
+    """The kernel engine (plain NumPy) on a shaken photo: no model, no TensorFlow."""
+    from gallery.tests.test_auto import png, scene, shaken
+
+    (tmp_path / "in").mkdir()
+    sharp = scene()
+    (tmp_path / "in" / "shaken.png").write_bytes(png(shaken(sharp)))
+
+    out, _ = run(str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--model", "shake")
+
+    assert re.search(r"^shaken\.png: Sharper \(kernel estimation and deconvolution: kernel-engine\)\. Undid", out, re.M)
+    result = np.asarray(Image.open(tmp_path / "out" / "shaken.png"))
+    assert result.shape == sharp.shape and "Wrote 1 image" in out
 
 
 def test_no_model_serves_the_choice(db, media_storage, tiny_model_file, photos, tmp_path):
     with pytest.raises(CommandError, match='No model serves "Best quality" yet'):
-        run(str(photos), "--out", str(tmp_path / "out"))
+        run(str(photos), "--out", str(tmp_path / "out"), "--model", "best")
 
     register_model(tiny_model_file, name="best-only", serve=["best"])
     with pytest.raises(CommandError, match='No model serves "Fast" yet'):
@@ -147,3 +169,17 @@ def test_a_fresh_checkout_is_told_to_set_up_the_database(photos, tmp_path):
     assert result.returncode == 1
     assert "The database is not set up: run `make run` once, or `python manage.py migrate`." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_auto_says_which_photo_needed_a_network_that_no_model_serves(db, photos, tmp_path, monkeypatch):
+    from inference import auto
+
+    # What Auto measures on large photos: kernels of the photo's quarters that disagree.
+    monkeypatch.setattr(auto, "regional_agreement", lambda rgb: 0.2)
+    out, err = StringIO(), StringIO()
+
+    with pytest.raises(CommandError, match="1 of 1 images needed a network that no model serves"):
+        call_command("deblur", str(photos / "cat.jpg"), "--out", str(tmp_path / "out"), stdout=out, stderr=err)
+
+    assert 'Auto needed a network for it. No model serves "Best quality" yet' in err.getvalue()
+    assert not (tmp_path / "out" / "cat.png").exists()

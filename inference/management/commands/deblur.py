@@ -1,6 +1,6 @@
+from collections.abc import Callable
 from pathlib import Path
 
-import keras
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -9,8 +9,8 @@ from PIL import Image, ImageOps
 from pillow_heif import register_heif_opener
 from tqdm import tqdm
 
-from inference.engine import NoModelInstalled, deblur, tiling
-from inference.registry import resolve_model
+from inference import auto
+from inference.models import Choice, Method, ServingChoice, Verdict
 
 register_heif_opener()
 
@@ -40,14 +40,46 @@ def check_database() -> None:
         raise CommandError("The database is not set up: run `make run` once, or `python manage.py migrate`.")
 
 
-def choose_model(name_or_path: str | None) -> keras.Model:
-    """The model serving a choice (best when None), a registered model by name, or a .keras file."""
-    if not (name_or_path or "").endswith(".keras"):
-        check_database()
-    try:
-        return resolve_model(name_or_path)
-    except (NoModelInstalled, ValueError) as exc:
-        raise CommandError(str(exc)) from exc
+class NoNetwork(Exception):
+    """A photo needed a network (Auto's fallback) and no model serves Best quality."""
+
+
+class Networks:
+    """The networks a run uses, each loaded once: the models serving the learned choices,
+    or the one model named on the command line (a registered name or a .keras file).
+    TensorFlow is loaded only when a network is first needed: Camera shake never needs one."""
+
+    def __init__(self, name_or_path: str, tile: int | None) -> None:
+        self.name_or_path, self.tile = name_or_path, tile
+        self.loaded: dict[str, tuple[auto.Network, str]] = {}
+
+    def _model(self, key: str):
+        """The Keras model for a learned choice's key or for the name given, and its name."""
+        from inference import engine
+        from inference.registry import resolve_model
+
+        try:
+            if key in ServingChoice.Key.values:
+                version = engine.serving_version(key)
+                return engine.load_version(version), version.name
+            model = resolve_model(self.name_or_path)
+            return model, Path(self.name_or_path).stem if self.name_or_path.endswith(".keras") else self.name_or_path
+        except engine.NoModelInstalled as exc:
+            raise NoNetwork(str(exc)) from exc
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def __call__(self, key: str) -> tuple[auto.Network, str]:
+        if key not in self.loaded:
+            from inference.engine import deblur, tiling
+
+            model, name = self._model(key)
+            overlap = tiling(model)[1]
+            if self.tile is not None and self.tile <= 2 * overlap:
+                raise CommandError(f"--tile must be more than {2 * overlap} pixels for this model.")
+            network = lambda rgb, progress, model=model: deblur(model, rgb, tile=self.tile, progress=progress)  # noqa: E731
+            self.loaded[key] = (network, name)
+        return self.loaded[key]
 
 
 def decode(path: Path) -> tuple[np.ndarray, Image.Image | None]:
@@ -58,29 +90,40 @@ def decode(path: Path) -> tuple[np.ndarray, Image.Image | None]:
         return np.asarray(upright.convert("RGB")), alpha
 
 
+def verdict_line(name: str, outcome: auto.Outcome) -> str:
+    """'cat.jpg: Sharper (kernel estimation and deconvolution: kernel-engine). Undid ...'"""
+    made_by = Method(outcome.method).label.lower() + (f": {outcome.model_name}" if outcome.model_name else "")
+    return f"{name}: {Verdict(outcome.verdict).label} ({made_by}). {outcome.reason}"
+
+
 class Command(BaseCommand):
-    help = "Deblur photos: writes <stem>.png into --out for each image given or in the folder given."
+    help = (
+        "Deblur photos: writes <stem>.png into --out for each image given or in the folder given, "
+        "and says for each how it went (sharper, little change, or not improved) and why."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("input", help="an image file, or a folder of images")
         parser.add_argument("--out", required=True, help="the folder for the results")
         parser.add_argument(
             "--model",
-            help="a registered model's name, a .keras file, or a choice: best or fast (default: the model serving best)",
+            default=Choice.AUTO,
+            help="a choice: auto (decides per photo; the default), best, fast or shake (the kernel engine); "
+            "or a registered model's name, or a .keras file",
         )
-        parser.add_argument("--tile", type=int, help="tile size in pixels (default: what suits the model's architecture)")
+        parser.add_argument("--tile", type=int, help="a network's tile size in pixels (default: what suits its architecture)")
 
-    def handle(self, *args, input: str, out: str, model: str | None, tile: int | None, **options) -> None:
+    def handle(self, *args, input: str, out: str, model: str, tile: int | None, **options) -> None:
         images = find_images(Path(input))
-        generator = choose_model(model)
-        overlap = tiling(generator)[1]
-        if tile is not None and tile <= 2 * overlap:
-            raise CommandError(f"--tile must be more than {2 * overlap} pixels for this model.")
+        if not model.endswith(".keras") and model != Choice.SHAKE:
+            check_database()
+        networks = Networks(model, tile)
+        restore = self._restorer(model, networks)
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)
 
-        skipped = 0
-        # One unit per image, advanced tile by tile.
+        skipped = failed = 0
+        # One unit per image, advanced as the work on it goes.
         bar_format = "{l_bar}{bar}| {n:.1f}/{total} images [{elapsed}<{remaining}]"
         with tqdm(total=len(images), bar_format=bar_format) as bar:
             for done, path in enumerate(images):
@@ -92,15 +135,40 @@ class Command(BaseCommand):
                         self.stderr.write(f"Skipped {path}: not a readable image ({exc}).")
                     bar.update(done + 1 - bar.n)
                     continue
-                restored = deblur(
-                    generator, rgb, tile=tile, progress=lambda fraction: bar.update(done + fraction - bar.n)
-                )
-                result = Image.fromarray(restored)
+                try:
+                    outcome = restore(rgb, lambda fraction: bar.update(max(0.0, done + fraction - bar.n)))
+                except NoNetwork as exc:
+                    failed += 1
+                    with tqdm.external_write_mode():
+                        self.stderr.write(f"Not deblurred {path}: Auto needed a network for it. {exc}")
+                    bar.update(done + 1 - bar.n)
+                    continue
+                result = Image.fromarray(outcome.output)
                 if alpha is not None:
                     result.putalpha(alpha)
                 result.save(out_dir / f"{path.stem}.png")
+                with tqdm.external_write_mode():
+                    self.stdout.write(verdict_line(path.name, outcome))
+                bar.update(done + 1 - bar.n)
 
-        written = len(images) - skipped
+        written = len(images) - skipped - failed
         self.stdout.write(f"Wrote {written} image{'s' if written != 1 else ''} to {out_dir}.")
         if skipped:
             raise CommandError(f"{skipped} of {len(images)} images could not be read.")
+        if failed:
+            raise CommandError(f"{failed} of {len(images)} images needed a network that no model serves.")
+
+    @staticmethod
+    def _restorer(model: str, networks: Networks) -> Callable[[np.ndarray, Callable[[float], None]], auto.Outcome]:
+        """How each photo is deblurred: as a choice says (inference.auto), or by the one
+        network named. A learned choice's or a named model is loaded before the first photo,
+        so that a missing one is said at once."""
+        if model in Choice.values:
+            if model in ServingChoice.Key.values:
+                try:
+                    networks(model)
+                except NoNetwork as exc:
+                    raise CommandError(str(exc)) from exc
+            return lambda rgb, progress: auto.restore(model, rgb, networks, progress)
+        networks(model)
+        return lambda rgb, progress: auto.run_network(rgb, model, networks, progress)

@@ -6,12 +6,33 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from inference import auto, engine
 from inference.engine import NoModelInstalled, tiling
-from inference.models import ModelVersion, ServingChoice
+from inference.models import Choice, ModelVersion, ServingChoice
 from inference.registry import resolve_model
 from training.benchmarks import shared_benchmarks
 from training.ingestion.datasets import DatasetUnusable, benchmark_folder
-from training.evaluate import EvaluationReport, evaluate
+from training.evaluate import EvaluationReport, Method, evaluate
+
+# The choices that inference.auto runs as a whole, rather than one model: scored as users get them.
+AUTO_CHOICES = (Choice.AUTO, Choice.SHAKE)
+
+
+def choice_method(choice: str, tile: int | None) -> Method:
+    """A photo restored as a choice restores it on the site (inference.auto): Camera shake
+    by the kernel engine, Auto by what it decides per photo, with the network serving Best
+    quality where it needs one (NoModelInstalled from the first photo that needs it)."""
+
+    def load(key: str) -> tuple[auto.Network, str]:
+        version = engine.serving_version(key)
+        model = engine.load_version(version)
+        return (lambda rgb, progress: engine.deblur(model, rgb, tile=tile, progress=progress)), version.name
+
+    def restore(rgb):
+        return auto.restore(choice, rgb, load).output
+
+    restore.__name__ = choice
+    return restore
 
 
 class Command(BaseCommand):
@@ -29,8 +50,8 @@ class Command(BaseCommand):
         which.add_argument(
             "--model",
             action="append",
-            help="a registered model's name, a .keras file, or a choice: best or fast; repeat it for several "
-            "(default: every registered model that is not retired)",
+            help="a registered model's name, a .keras file, or a choice: auto, best, fast or shake (the kernel "
+            "engine); repeat it for several (default: every registered model that is not retired)",
         )
         which.add_argument("--no-model", action="store_true", help="score the input and the baseline only")
         parser.add_argument("--tile", type=int, help="tile size in pixels (default: what suits each architecture)")
@@ -39,9 +60,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, model: list[str] | None, no_model: bool, tile: int | None, **options) -> None:
         folders = self.benchmarks(options["bench_dir"], options["dataset"])
-        models = [(None, None)] if no_model else self.choose_models(model)
+        models = [(None, None)] if no_model else self.choose_models(model, tile)
         for generator, _ in models:
-            overlap = tiling(generator)[1] if generator is not None else 0
+            overlap = tiling(generator)[1] if isinstance(generator, keras.Model) else 0
             if tile is not None and tile <= 2 * overlap:
                 raise CommandError(f"--tile must be more than {2 * overlap} pixels.")
 
@@ -72,15 +93,21 @@ class Command(BaseCommand):
             raise CommandError(f"No benchmark folder given, and {settings.BENCHMARKS_DIR} (BENCHMARKS_DIR) holds none.")
         return folders
 
-    def choose_models(self, names: list[str] | None) -> list[tuple[keras.Model | None, str | None]]:
-        """Each model with its name; none, with the reason printed, when no model is registered."""
+    def choose_models(
+        self, names: list[str] | None, tile: int | None = None
+    ) -> list[tuple[keras.Model | Method | None, str | None]]:
+        """Each model (or choice run as the site runs it) with its name; none, with the
+        reason printed, when no model is registered."""
         if names is None:
             names = list(ModelVersion.objects.filter(retired_at=None).order_by("created").values_list("name", flat=True))
             if not names:
                 self.stdout.write("No model is registered. Scoring the input and the baseline only.")
                 return [(None, None)]
         try:
-            return [(resolve_model(name), self.label(name)) for name in names]
+            return [
+                (choice_method(name, tile), name) if name in AUTO_CHOICES else (resolve_model(name), self.label(name))
+                for name in names
+            ]
         except NoModelInstalled as exc:
             self.stdout.write(f"{exc} Scoring the input and the baseline only.")
             return [(None, None)]
@@ -93,7 +120,9 @@ class Command(BaseCommand):
         version = ModelVersion.serving(name) if name in ServingChoice.Key.values else None
         return version.name if version else name
 
-    def score(self, folder: Path, generator: keras.Model | None, label: str | None, tile: int | None) -> EvaluationReport:
+    def score(
+        self, folder: Path, generator: keras.Model | Method | None, label: str | None, tile: int | None
+    ) -> EvaluationReport:
         bar_format = "{l_bar}{bar}| {n:.1f}/{total} images [{elapsed}<{remaining}]"
         with tqdm(bar_format=bar_format, desc=folder.name) as bar:
 
@@ -103,7 +132,7 @@ class Command(BaseCommand):
 
             try:
                 return evaluate(folder, generator, tile=tile, progress=progress, model_label=label)
-            except ValueError as exc:
+            except (ValueError, NoModelInstalled) as exc:
                 raise CommandError(str(exc)) from exc
 
     def write_files(self, reports: list[EvaluationReport], csv_path: str | None, json_path: str | None) -> None:

@@ -1,0 +1,47 @@
+"""The migration to Auto and Camera shake (0008), run back and forth on the test database."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BEFORE = [("gallery", "0007_idempotency_keys")]
+AFTER = [("gallery", "0008_restoration_outcome")]
+
+
+def migrate(targets: list[tuple[str, str]]):
+    """The historical models (apps) at the targets, after migrating there."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    executor.loader.build_graph()
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def restore_migrations():
+    yield
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def test_results_made_before_are_marked_as_a_networks_and_new_jobs_default_to_auto(restore_migrations):
+    apps = migrate(BEFORE)
+    owner = apps.get_model("auth", "User").objects.create(username="alice")
+    Photo, Restoration = apps.get_model("gallery", "Photo"), apps.get_model("gallery", "Restoration")
+    for name, status in (("done.png", "succeeded"), ("waiting.png", "queued"), ("broken.png", "failed")):
+        photo = Photo.objects.create(owner=owner, original=name, original_name=name, width=1, height=1, mode="RGB")
+        Restoration.objects.create(photo=photo, status=status, choice="fast", model_name="tiny" if status == "succeeded" else "")
+
+    apps = migrate(AFTER)
+
+    Restoration, Photo = apps.get_model("gallery", "Restoration"), apps.get_model("gallery", "Photo")
+    rows = Restoration.objects.order_by("photo__original_name")
+    assert [(r.photo.original_name, r.choice, r.method, r.verdict, r.kernel_image.name, r.kernel_size) for r in rows] == [
+        ("broken.png", "fast", "", "", "", None),
+        ("done.png", "fast", "network", "", "", None),
+        ("waiting.png", "fast", "", "", "", None),
+    ]
+    photo = Photo.objects.create(owner_id=rows[0].photo.owner_id, original="new.png", original_name="new.png", width=1, height=1, mode="RGB")
+    assert Restoration.objects.create(photo=photo).choice == "auto"
+
+    migrate(BEFORE)  # and back

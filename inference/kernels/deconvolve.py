@@ -1,0 +1,59 @@
+"""Non-blind deconvolution with a hyper-Laplacian prior (Krishnan and Fergus, NIPS 2009):
+
+    min_x  weight/2 ||k * x - y||^2 + sum |grad x|^alpha,   alpha = 2/3,
+
+by half-quadratic splitting: an auxiliary gradient field w is shrunk towards sparse
+(a p-shrinkage, Chartrand 2009, the closed form's close cousin), and x is solved from w in
+one FFT division; the coupling beta grows until w and grad x agree. Natural images'
+gradients follow such a heavy-tailed law, so edges come back sharp while flat areas stay
+flat, where a Wiener filter would ring or amplify noise.
+
+The data weight comes from the photo's noise: more noise, less trust in the data.
+Per colour channel, at full resolution, on one mirrored, tapered channel at a time, so
+memory is a few float32 copies of one channel.
+"""
+
+import numpy as np
+
+from inference.kernels import fourier
+
+ALPHA = 2 / 3
+BETA_START = 1.0
+BETA_GROWTH = 2 * np.sqrt(2)
+BETA_MAX = 256.0
+
+
+def shrink(value: np.ndarray, beta: float) -> np.ndarray:
+    """argmin_w |w|^alpha + beta/2 (w - v)^2, approximately: p-shrinkage."""
+    magnitude = np.abs(value) + 1e-8
+    return np.sign(value) * np.maximum(magnitude - beta ** (ALPHA - 2) * magnitude ** (ALPHA - 1), 0)
+
+
+def deconvolve_channel(channel: np.ndarray, kernel: np.ndarray, weight: float) -> np.ndarray:
+    """One float32 channel in [0, 1] deconvolved by the centred kernel."""
+    margin = 2 * kernel.shape[0]
+    padded, (top, left) = fourier.pad_for(channel, margin)
+    padded = fourier.taper(padded, kernel, (top, left), channel.shape)
+    shape = padded.shape
+    kernel_otf = fourier.otf(kernel, shape)
+    dx, dy = fourier.gradient_otfs(shape)
+    numerator_data = weight * np.conj(kernel_otf) * fourier.rfft2(padded)
+    denominator_data = weight * np.abs(kernel_otf) ** 2
+    gradient_energy = np.abs(dx) ** 2 + np.abs(dy) ** 2
+    del kernel_otf
+    latent = padded
+    beta = BETA_START
+    while beta <= BETA_MAX:
+        gx, gy = fourier.gradients(latent)
+        wx, wy = shrink(gx, beta), shrink(gy, beta)
+        del gx, gy
+        numerator = numerator_data + beta * (np.conj(dx) * fourier.rfft2(wx) + np.conj(dy) * fourier.rfft2(wy))
+        del wx, wy
+        latent = fourier.irfft2(numerator / (denominator_data + beta * gradient_energy), shape)
+        beta *= BETA_GROWTH
+    return latent[top : top + channel.shape[0], left : left + channel.shape[1]]
+
+
+def deconvolve(image: np.ndarray, kernel: np.ndarray, weight: float) -> np.ndarray:
+    """A float32 (H, W, C) image in [0, 1] deconvolved channel by channel."""
+    return np.stack([deconvolve_channel(image[..., c], kernel, weight) for c in range(image.shape[2])], axis=-1)
