@@ -25,7 +25,7 @@ import keras
 import numpy as np
 from PIL import Image, ImageOps
 
-from inference import engine, metrics
+from inference import auto, engine, metrics
 from training import baseline
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
@@ -250,6 +250,27 @@ def _restore(method: Method, rgb: np.ndarray, on_fraction: Callable[[float], Non
             f"The method returned {restored.dtype} {restored.shape} for a uint8 photo of shape {rgb.shape}."
         )
     return restored
+
+
+def choice_method(choice: str, tile: int | None = None, outcomes: list | None = None) -> Method:
+    """A photo restored as a choice restores it on the site (inference.auto), gate and all:
+    Camera shake by the kernel engine, Auto by what it decides per photo, Best quality and
+    Fast by the network serving them (NoModelInstalled from the first photo that needs one).
+    Each photo's Outcome is appended to `outcomes` when given."""
+
+    def load(key: str) -> tuple[auto.Network, str]:
+        version = engine.serving_version(key)
+        model = engine.load_version(version)
+        return (lambda rgb, progress: engine.deblur(model, rgb, tile=tile, progress=progress)), version.name
+
+    def restore(rgb: np.ndarray) -> np.ndarray:
+        outcome = auto.restore(choice, rgb, load)
+        if outcomes is not None:
+            outcomes.append(outcome)
+        return outcome.output
+
+    restore.__name__ = choice
+    return restore
 
 
 def evaluate(

@@ -55,6 +55,8 @@ def noise_sigma(gray: np.ndarray) -> float:
     """The standard deviation of white noise in a grey image, from the median absolute
     response to a filter that cancels smooth shading and straight edges (Immerkaer 1996,
     with a median for robustness to texture)."""
+    if min(gray.shape) < 3:
+        return 0.0
     mask = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
     response = ndimage.convolve(gray, mask, mode="reflect")[1:-1, 1:-1]
     return float(1.4826 * np.median(np.abs(response)) / 6.0)
@@ -123,6 +125,9 @@ def _unusable(gray: np.ndarray) -> str | None:
     if min(gray.shape) < MIN_SIDE:
         return f"the photo is too small to estimate its blur (under {MIN_SIDE} pixels a side)"
     work, _ = working_copy(gray)
+    if min(work.shape) < MIN_SIDE:
+        # A panorama's working copy: too thin a strip to hold a kernel.
+        return "the photo is too narrow to estimate its blur from"
     edges = np.hypot(*np.gradient(work))
     if np.percentile(edges, 99.5) < MIN_EDGE:
         return "the photo has too little detail to estimate its blur from"

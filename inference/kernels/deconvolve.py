@@ -31,7 +31,8 @@ def shrink(value: np.ndarray, beta: float) -> np.ndarray:
 
 def deconvolve_channel(channel: np.ndarray, kernel: np.ndarray, weight: float) -> np.ndarray:
     """One float32 channel in [0, 1] deconvolved by the centred kernel."""
-    margin = 2 * kernel.shape[0]
+    # The blur reaches half a kernel; the rest of the margin is for the taper.
+    margin = kernel.shape[0]
     padded, (top, left) = fourier.pad_for(channel, margin)
     padded = fourier.taper(padded, kernel, (top, left), channel.shape)
     shape = padded.shape

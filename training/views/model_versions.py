@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from inference.models import ModelVersion, ServingChange, ServingChoice, previous_model, rollback
 
+from training.choice_figures import choice_table
 from training.runs import files as run_files
 from training.comparison import below_input, comparison
 from training.tasks import score_model
@@ -39,6 +40,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
         ],
         "serves": {key: [v.pk for v in [model] if v] for key, model in serving.items()},
         "changes": ServingChange.objects.select_related("by")[:20],
+        "choice_table": choice_table(),
     }
     return render(request, "training/models.html", context)
 

@@ -6,34 +6,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from inference import auto, engine
 from inference.engine import NoModelInstalled, tiling
-from inference.models import Choice, ModelVersion, ServingChoice
+from inference.models import Choice, ModelVersion
 from inference.registry import resolve_model
 from training.benchmarks import shared_benchmarks
 from training.ingestion.datasets import DatasetUnusable, benchmark_folder
-from training.evaluate import EvaluationReport, Method, evaluate
-
-# The choices that inference.auto runs as a whole, rather than one model: scored as users get them.
-AUTO_CHOICES = (Choice.AUTO, Choice.SHAKE)
-
-
-def choice_method(choice: str, tile: int | None) -> Method:
-    """A photo restored as a choice restores it on the site (inference.auto): Camera shake
-    by the kernel engine, Auto by what it decides per photo, with the network serving Best
-    quality where it needs one (NoModelInstalled from the first photo that needs it)."""
-
-    def load(key: str) -> tuple[auto.Network, str]:
-        version = engine.serving_version(key)
-        model = engine.load_version(version)
-        return (lambda rgb, progress: engine.deblur(model, rgb, tile=tile, progress=progress)), version.name
-
-    def restore(rgb):
-        return auto.restore(choice, rgb, load).output
-
-    restore.__name__ = choice
-    return restore
-
+from training.evaluate import EvaluationReport, Method, choice_method, evaluate
 
 class Command(BaseCommand):
     help = (
@@ -105,7 +83,7 @@ class Command(BaseCommand):
                 return [(None, None)]
         try:
             return [
-                (choice_method(name, tile), name) if name in AUTO_CHOICES else (resolve_model(name), self.label(name))
+                (choice_method(name, tile), name) if name in Choice.values else (resolve_model(name), name)
                 for name in names
             ]
         except NoModelInstalled as exc:
@@ -113,12 +91,6 @@ class Command(BaseCommand):
             return [(None, None)]
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-
-    @staticmethod
-    def label(name: str) -> str:
-        """A choice stands for the model serving it."""
-        version = ModelVersion.serving(name) if name in ServingChoice.Key.values else None
-        return version.name if version else name
 
     def score(
         self, folder: Path, generator: keras.Model | Method | None, label: str | None, tile: int | None
