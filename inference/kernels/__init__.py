@@ -17,6 +17,21 @@ from inference.kernels import deconvolve, estimate, gate
 # most WINDOW x WINDOW of it: seconds whatever the photo's size.
 WORK_LONG_SIDE = 1024
 WINDOW = 640
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much work the engine spends on a photo: the working copy's long side and the
+    estimation window (pixels), and how fast the deconvolution's coupling grows (fewer steps)."""
+
+    work_long_side: int
+    window: int
+    beta_growth: float
+
+
+FULL = Budget(WORK_LONG_SIDE, WINDOW, deconvolve.BETA_GROWTH)
+# The Fast choice: a smaller working copy and window, and five deconvolution steps for six.
+QUICK = Budget(640, 400, 4.0)
 # The kernel's support at the working size, as a share of the long side, within bounds.
 KERNEL_SHARE = 0.04
 KERNEL_MIN, KERNEL_MAX = 31, 61
@@ -82,15 +97,15 @@ def kernel_size(long_side: int) -> int:
     return estimate.odd(np.clip(long_side * KERNEL_SHARE, KERNEL_MIN, KERNEL_MAX))
 
 
-def working_copy(gray: np.ndarray) -> tuple[np.ndarray, float]:
-    scale = min(1.0, WORK_LONG_SIDE / max(gray.shape))
+def working_copy(gray: np.ndarray, long_side: int = WORK_LONG_SIDE) -> tuple[np.ndarray, float]:
+    scale = min(1.0, long_side / max(gray.shape))
     return estimate.downscale(gray, scale), scale
 
 
-def estimate_kernel(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+def estimate_kernel(gray: np.ndarray, budget: Budget = FULL) -> tuple[np.ndarray, np.ndarray, float]:
     """(kernel at working scale, working grey copy, scale) for a grey photo in [0, 1]."""
-    work, scale = working_copy(gray)
-    rows, columns = select_window(work, WINDOW)
+    work, scale = working_copy(gray, budget.work_long_side)
+    rows, columns = select_window(work, budget.window)
     kernel = estimate.estimate(work[rows, columns], kernel_size(max(work.shape)))
     return kernel, work, scale
 
@@ -101,7 +116,7 @@ def full_size_kernel(kernel: np.ndarray, scale: float) -> np.ndarray:
     return estimate.centre(estimate.resize_kernel(kernel, estimate.odd(kernel.shape[0] / scale)))
 
 
-def deblur(rgb: np.ndarray, kernel: np.ndarray, noise: float) -> np.ndarray:
+def deblur(rgb: np.ndarray, kernel: np.ndarray, noise: float, budget: Budget = FULL) -> np.ndarray:
     """A uint8 RGB photo deconvolved by the kernel, saturated areas kept; float32 in [0, 1].
 
     On the encoded values, not in linear light: light adds up on the sensor, but measured on
@@ -111,7 +126,7 @@ def deblur(rgb: np.ndarray, kernel: np.ndarray, noise: float) -> np.ndarray:
     (docs/decisions.md)."""
     weight = NOISE_WEIGHT / max(noise, NOISE_FLOOR) ** 2
     image = rgb.astype(np.float32) / 255
-    restored = deconvolve.deconvolve(image, kernel, weight)
+    restored = deconvolve.deconvolve(image, kernel, weight, budget.beta_growth)
     saturated = image.max(axis=2) >= SATURATED
     if saturated.any():
         reach = ndimage.binary_dilation(saturated, structure=kernel > 0)
@@ -134,7 +149,9 @@ def _unusable(gray: np.ndarray) -> str | None:
     return None
 
 
-def restore(rgb: np.ndarray, *, progress: Callable[[float], None] | None = None) -> KernelResult:
+def restore(
+    rgb: np.ndarray, *, progress: Callable[[float], None] | None = None, budget: Budget = FULL
+) -> KernelResult:
     """Estimate the photo's blur kernel and deconvolve a uint8 RGB photo by it. The output
     is the input itself when the photo is not blurred or the gate rejects the result."""
     image = rgb.astype(np.float32) / 255
@@ -142,14 +159,14 @@ def restore(rgb: np.ndarray, *, progress: Callable[[float], None] | None = None)
     why = _unusable(gray)
     if why:
         return KernelResult(rgb, None, noise_sigma(gray), gate.Verdict(passed=False, sharp=False, reasons=[why]))
-    kernel, work, scale = estimate_kernel(gray)
+    kernel, work, scale = estimate_kernel(gray, budget)
     if progress:
         progress(0.3)
     noise = noise_sigma(work)
     full_kernel = full_size_kernel(kernel, scale)
     if gate.kernel_figures(kernel)["radius"] < gate.SHARP_RADIUS:
         return KernelResult(rgb, full_kernel, noise, gate.Verdict(passed=False, sharp=True))
-    restored = deblur(rgb, full_kernel, noise_sigma(gray))
+    restored = deblur(rgb, full_kernel, noise_sigma(gray), budget)
     if progress:
         progress(0.9)
     verdict = gate.check(work, estimate.downscale(luminance(restored), scale), kernel, noise)

@@ -29,7 +29,9 @@ def shrink(value: np.ndarray, beta: float) -> np.ndarray:
     return np.sign(value) * np.maximum(magnitude - beta ** (ALPHA - 2) * magnitude ** (ALPHA - 1), 0)
 
 
-def deconvolve_channel(channel: np.ndarray, kernel: np.ndarray, weight: float) -> np.ndarray:
+def deconvolve_channel(
+    channel: np.ndarray, kernel: np.ndarray, weight: float, beta_growth: float = BETA_GROWTH
+) -> np.ndarray:
     """One float32 channel in [0, 1] deconvolved by the centred kernel."""
     # The blur reaches half a kernel; the rest of the margin is for the taper.
     margin = kernel.shape[0]
@@ -51,10 +53,11 @@ def deconvolve_channel(channel: np.ndarray, kernel: np.ndarray, weight: float) -
         numerator = numerator_data + beta * (np.conj(dx) * fourier.rfft2(wx) + np.conj(dy) * fourier.rfft2(wy))
         del wx, wy
         latent = fourier.irfft2(numerator / (denominator_data + beta * gradient_energy), shape)
-        beta *= BETA_GROWTH
+        beta *= beta_growth
     return latent[top : top + channel.shape[0], left : left + channel.shape[1]]
 
 
-def deconvolve(image: np.ndarray, kernel: np.ndarray, weight: float) -> np.ndarray:
+def deconvolve(image: np.ndarray, kernel: np.ndarray, weight: float, beta_growth: float = BETA_GROWTH) -> np.ndarray:
     """A float32 (H, W, C) image in [0, 1] deconvolved channel by channel."""
-    return np.stack([deconvolve_channel(image[..., c], kernel, weight) for c in range(image.shape[2])], axis=-1)
+    channels = [deconvolve_channel(image[..., c], kernel, weight, beta_growth) for c in range(image.shape[2])]
+    return np.stack(channels, axis=-1)
