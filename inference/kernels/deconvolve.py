@@ -33,28 +33,13 @@ def deconvolve_channel(
     channel: np.ndarray, kernel: np.ndarray, weight: float, beta_growth: float = BETA_GROWTH
 ) -> np.ndarray:
     """One float32 channel in [0, 1] deconvolved by the centred kernel."""
-    # The blur reaches half a kernel; the rest of the margin is for the taper.
-    margin = kernel.shape[0]
-    padded, (top, left) = fourier.pad_for(channel, margin)
-    padded = fourier.taper(padded, kernel, (top, left), channel.shape)
-    shape = padded.shape
-    kernel_otf = fourier.otf(kernel, shape)
-    dx, dy = fourier.gradient_otfs(shape)
-    numerator_data = weight * np.conj(kernel_otf) * fourier.rfft2(padded)
-    denominator_data = weight * np.abs(kernel_otf) ** 2
-    gradient_energy = np.abs(dx) ** 2 + np.abs(dy) ** 2
-    del kernel_otf
-    latent = padded
-    beta = BETA_START
-    while beta <= BETA_MAX:
-        gx, gy = fourier.gradients(latent)
-        wx, wy = shrink(gx, beta), shrink(gy, beta)
-        del gx, gy
-        numerator = numerator_data + beta * (np.conj(dx) * fourier.rfft2(wx) + np.conj(dy) * fourier.rfft2(wy))
-        del wx, wy
-        latent = fourier.irfft2(numerator / (denominator_data + beta * gradient_energy), shape)
-        beta *= beta_growth
-    return latent[top : top + channel.shape[0], left : left + channel.shape[1]]
+
+    def step(gx: np.ndarray, gy: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarray]:
+        return shrink(gx, beta), shrink(gy, beta)
+
+    betas = fourier.couplings(BETA_START, BETA_MAX, beta_growth)
+    # weight/2 ||k * x - y||^2 in the paper's objective: the splitting's data weight is weight.
+    return fourier.half_quadratic(channel, kernel, weight, betas, step)
 
 
 def deconvolve(image: np.ndarray, kernel: np.ndarray, weight: float, beta_growth: float = BETA_GROWTH) -> np.ndarray:

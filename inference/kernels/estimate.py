@@ -92,27 +92,16 @@ def delta(size: int) -> np.ndarray:
 def latent_l0(blurred: np.ndarray, kernel: np.ndarray, weight: float) -> np.ndarray:
     """The image with few non-zero gradients that the kernel blurs into `blurred`:
     min ||k * x - y||^2 + weight ||grad x||_0, by half-quadratic splitting (Xu et al. 2011)."""
-    margin = kernel.shape[0]
-    padded, (top, left) = fourier.pad_for(blurred, margin)
-    padded = fourier.taper(padded, kernel, (top, left), blurred.shape)
-    shape = padded.shape
-    kernel_otf = fourier.otf(kernel, shape)
-    dx, dy = fourier.gradient_otfs(shape)
-    numerator_data = np.conj(kernel_otf) * fourier.rfft2(padded)
-    denominator_data = np.abs(kernel_otf) ** 2
-    gradient_energy = np.abs(dx) ** 2 + np.abs(dy) ** 2
-    latent = padded
-    beta = 2 * weight
-    while beta < BETA_MAX:
-        gx, gy = fourier.gradients(latent)
+
+    def step(gx: np.ndarray, gy: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarray]:
         # Joint hard threshold: a pixel keeps its gradient only if the edge pays for itself.
         weak = gx * gx + gy * gy < weight / beta
         gx[weak] = 0
         gy[weak] = 0
-        numerator = numerator_data + beta * (np.conj(dx) * fourier.rfft2(gx) + np.conj(dy) * fourier.rfft2(gy))
-        latent = fourier.irfft2(numerator / (denominator_data + beta * gradient_energy), shape)
-        beta *= BETA_GROWTH
-    return latent[top : top + blurred.shape[0], left : left + blurred.shape[1]]
+        return gx, gy
+
+    betas = fourier.couplings(2 * weight, BETA_MAX, BETA_GROWTH)
+    return fourier.half_quadratic(blurred, kernel, 1.0, betas, step)
 
 
 def kernel_from_gradients(latent: np.ndarray, blurred: np.ndarray, size: int) -> np.ndarray:

@@ -5,6 +5,7 @@ Everything is float32 and real-input FFTs (scipy.fft with every core), so that a
 channel costs one 48 MB spectrum rather than four times that."""
 
 import os
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from scipy import fft
@@ -81,3 +82,40 @@ def _ramp(length: int, start: int, size: int) -> np.ndarray:
     before = np.clip(positions / max(start, 1), 0, 1)
     after = np.clip((length - 1 - positions) / max(length - start - size, 1), 0, 1)
     return np.minimum(before, after).astype(np.float32)
+
+
+# Given the image's gradients and the coupling beta, the auxiliary gradient field.
+GradientStep = Callable[[np.ndarray, np.ndarray, float], tuple[np.ndarray, np.ndarray]]
+
+
+def couplings(start: float, stop: float, factor: float) -> list[float]:
+    """start, start * factor, ... up to stop."""
+    betas = [start]
+    while betas[-1] * factor <= stop:
+        betas.append(betas[-1] * factor)
+    return betas
+
+
+def half_quadratic(
+    image: np.ndarray, kernel: np.ndarray, data_weight: float, betas: Iterable[float], step: GradientStep
+) -> np.ndarray:
+    """min data_weight ||k * x - y||^2 + prior(grad x) by half-quadratic splitting: for each
+    coupling beta, an auxiliary gradient field w = step(grad x, beta) that the prior likes,
+    then x from w and the data in one FFT division. The image is mirrored and tapered first,
+    so that the circular solve sees no edge."""
+    padded, (top, left) = pad_for(image, kernel.shape[0])
+    padded = taper(padded, kernel, (top, left), image.shape)
+    shape = padded.shape
+    kernel_otf = otf(kernel, shape)
+    dx, dy = gradient_otfs(shape)
+    numerator_data = data_weight * np.conj(kernel_otf) * rfft2(padded)
+    denominator_data = data_weight * np.abs(kernel_otf) ** 2
+    gradient_energy = np.abs(dx) ** 2 + np.abs(dy) ** 2
+    del kernel_otf
+    latent = padded
+    for beta in betas:
+        wx, wy = step(*gradients(latent), beta)
+        numerator = numerator_data + beta * (np.conj(dx) * rfft2(wx) + np.conj(dy) * rfft2(wy))
+        del wx, wy
+        latent = irfft2(numerator / (denominator_data + beta * gradient_energy), shape)
+    return latent[top : top + image.shape[0], left : left + image.shape[1]]
