@@ -15,8 +15,6 @@ Cost is bounded by the size worked on, not the photo's: estimation runs on a dow
 copy, or on the most textured window of it (select_window), and the kernel is scaled up.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy import ndimage
 
@@ -37,12 +35,6 @@ KERNEL_THRESHOLD = 0.05
 ITERATIONS = 5
 # Levels of the pyramid are this far apart in scale.
 PYRAMID_STEP = 1 / np.sqrt(2)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    kernel: np.ndarray  # float32, odd square support, non-negative, sums to 1, centred
-    scale: float  # the kernel is for the photo at this scale (1 = full size)
 
 
 def odd(value: float) -> int:

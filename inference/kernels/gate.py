@@ -6,7 +6,7 @@ real photos:
     that spreads its mass thinly over its whole support (high entropy), or runs into the
     support's edge, is the estimator fitting noise;
   - reblur consistency: blurring the result by the kernel must give the input back, to
-    within the photo's noise; a wrong kernel cannot explain the photo;
+    within the input's own fine detail; a wrong kernel cannot explain the photo;
   - ringing and amplified noise: where the input is flat, the result must stay flat.
 A kernel with no extent means the photo is not blurred, which is not a failure: the photo
 is left as it was.
