@@ -208,3 +208,20 @@ def s3_storage(settings, s3_endpoint):
         },
     }
     return client, buckets
+
+
+@pytest.fixture
+def migrate():
+    """migrate(targets): the database migrated to those migrations, and the historical models
+    (apps) there; afterwards it is taken back to the latest migrations."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    def to(targets: list[tuple[str, str]]):
+        executor = MigrationExecutor(connection)
+        executor.migrate(targets)
+        executor.loader.build_graph()
+        return executor.loader.project_state(targets).apps
+
+    yield to
+    to(MigrationExecutor(connection).loader.graph.leaf_nodes())

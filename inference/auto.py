@@ -59,7 +59,7 @@ def regional_agreement(rgb: np.ndarray, budget: kernels.Budget = kernels.FULL) -
     """How alike the kernels estimated in the four quadrants of the photo are (the agreement
     of the least alike pair), or None when the photo is too small to tell. A moving car or
     person changes the blur in one quadrant only, so the least alike pair is what tells."""
-    gray, scale = kernels.working_copy(kernels.luminance(rgb.astype(np.float32) / 255), budget.work_long_side)
+    gray, _ = kernels.working_copy(kernels.luminance(rgb.astype(np.float32) / 255), budget.work_long_side)
     height, width = gray.shape
     if min(height, width) // 2 < REGION_MIN_SIDE:
         return None

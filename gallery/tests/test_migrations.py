@@ -1,8 +1,6 @@
 """The migration to Auto and Camera shake (0008), run back and forth on the test database."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -10,21 +8,7 @@ BEFORE = [("gallery", "0007_idempotency_keys")]
 AFTER = [("gallery", "0008_restoration_outcome")]
 
 
-def migrate(targets: list[tuple[str, str]]):
-    """The historical models (apps) at the targets, after migrating there."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def restore_migrations():
-    yield
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
-
-
-def test_results_made_before_are_marked_as_a_networks_and_new_jobs_default_to_auto(restore_migrations):
+def test_results_made_before_are_marked_as_a_networks_and_new_jobs_default_to_auto(migrate):
     apps = migrate(BEFORE)
     owner = apps.get_model("auth", "User").objects.create(username="alice")
     Photo, Restoration = apps.get_model("gallery", "Photo"), apps.get_model("gallery", "Restoration")

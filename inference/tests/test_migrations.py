@@ -2,8 +2,6 @@
 the test database."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -11,21 +9,7 @@ BEFORE = [("inference", "0001_initial"), ("gallery", "0002_restoration_result_we
 AFTER = [("inference", "0002_serving_choices"), ("gallery", "0003_restoration_choice_model_name")]
 
 
-def migrate(targets: list[tuple[str, str]]):
-    """The historical models (apps) at the targets, after migrating there."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def restore_migrations():
-    yield
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
-
-
-def test_the_active_model_serves_both_choices_and_results_name_their_model(restore_migrations, django_user_model):
+def test_the_active_model_serves_both_choices_and_results_name_their_model(migrate, django_user_model):
     apps = migrate(BEFORE)
     ModelVersion, Photo = apps.get_model("inference", "ModelVersion"), apps.get_model("gallery", "Photo")
     active = ModelVersion.objects.create(name="shipped", file="models/shipped.keras", architecture="nafnet", is_active=True)
@@ -46,7 +30,7 @@ def test_the_active_model_serves_both_choices_and_results_name_their_model(resto
     assert list(active.values_list("name", flat=True)) == ["shipped"]
 
 
-def test_without_an_active_model_both_choices_have_none(restore_migrations):
+def test_without_an_active_model_both_choices_have_none(migrate):
     migrate(BEFORE)
 
     apps = migrate(AFTER)
