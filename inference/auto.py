@@ -27,19 +27,19 @@ KERNEL_ENGINE = "kernel-engine"
 # Blur figures (0 sharp to 1 blurred) closer than this are "little change".
 LITTLE_CHANGE = 0.02
 # Kernels estimated in the photo's quadrants whose least alike pair agrees this well
-# (normalised correlation at the best shift) are one blur everywhere. Measured on the quick
-# budget: synthetic uniform shake, motion and focus blur of the training photos 0.54 to 0.98
-# (17 of 25 at 0.75 or more), real camera shake (kohler) 0.81 to 0.99; street scenes with
-# moving things and a moving camera (gopro-real) 0.50 to 0.84, 18 of 30 frames under 0.75.
-# Sending one blur everywhere to a network costs more than the reverse on every set but
-# gopro-real, which SRN was trained on (docs/decisions.md), hence no higher.
+# (normalised correlation at the best shift) are one blur everywhere. Measured on the full
+# budget with flat quadrants left out (2026-12-06, on an AVX2 machine): real camera shake
+# (kohler) 0.74 to 0.98, 15 of 16 at 0.75 or more; the project's held-out set 0.74 to 0.99,
+# three photos too flat to tell; street scenes with moving things and a moving camera
+# (gopro-real) 0.29 to 0.84, 26 of 30 frames under 0.75.
 UNIFORM_AGREEMENT = 0.75
 # Quadrant windows smaller than this teach the estimator too little to compare.
 REGION_MIN_SIDE = 160
 # A quadrant whose strongest edges (the 99th percentile of the gradient's magnitude) are
-# weaker than this is left out of the comparison: sky, a wall, a blurred background. On the
-# synthetic uniform blur such quadrants gave point kernels or noise, and a uniform shake of
-# a photo with flat sky looked like blur varying from place to place.
+# weaker than this is left out of the comparison: sky, a wall, a blurred background. On
+# synthetic uniform blur of the training photos such quadrants gave point kernels or noise,
+# and uniform blur of photos with flat sky looked like blur varying from place to place
+# (held-out set: 0.26 and 0.34 for two uniform blurs, which the kernel engine improves).
 REGION_MIN_EDGE = 0.03
 
 
@@ -63,14 +63,11 @@ def kernel_agreement(a: np.ndarray, b: np.ndarray) -> float:
     return float(correlation.max() / max(np.sqrt((a * a).sum() * (b * b).sum()), 1e-12))
 
 
-def regional_agreement(rgb: np.ndarray) -> float | None:
+def regional_agreement(rgb: np.ndarray, budget: kernels.Budget = kernels.FULL) -> float | None:
     """How alike the kernels estimated in the textured quadrants of the photo are (the
-    agreement of the least alike pair), or None when the photo is too small or too flat in
-    all but one quadrant to tell. A moving car or person changes the blur in one quadrant
-    only, so the least alike pair is what tells.
-    Always on the quick budget, whatever the choice: on the full one it cost 5.2 s of a
-    1280x720 photo's 10 and told kohler from gopro-real no better (docs/decisions.md)."""
-    budget = kernels.QUICK
+    agreement of the least alike pair), or None when the photo is too small, or flat in all
+    but one quadrant, to tell. A moving car or person changes the blur in one quadrant
+    only, so the least alike pair is what tells."""
     gray, _ = kernels.working_copy(kernels.luminance(rgb.astype(np.float32) / 255), budget.work_long_side)
     height, width = gray.shape
     if min(height, width) // 2 < REGION_MIN_SIDE:
@@ -109,7 +106,7 @@ def run_kernel_engine(rgb: np.ndarray, progress=None, budget: kernels.Budget = k
     """The kernel engine, gated: first on one blur everywhere (the quarters' kernels agree),
     since one kernel cannot undo a blur that changes from place to place (measured on
     gopro-real's street scenes: -0.47 dB without this check), then on its result."""
-    agreement = regional_agreement(rgb)
+    agreement = regional_agreement(rgb, budget)
     if _varies(agreement):
         return Outcome(
             rgb, Method.NONE, Verdict.NOT_IMPROVED,

@@ -208,7 +208,7 @@ def test_auto_sends_a_photo_whose_blur_differs_from_place_to_place_to_the_networ
 
     # What Auto measures on large photos (kernels of the photo's quarters that disagree),
     # set here: the photos of these tests are too small to tell.
-    monkeypatch.setattr(auto, "regional_agreement", lambda rgb: 0.2)
+    monkeypatch.setattr(auto, "regional_agreement", lambda rgb, budget: 0.2)
 
     job = finished(new_photo(alice, shaken(scene())))
 
@@ -224,7 +224,7 @@ def test_auto_sends_a_photo_whose_blur_differs_from_place_to_place_to_the_networ
 def test_auto_fails_saying_so_when_such_a_photo_needs_a_network_and_none_is_installed(alice, media_storage, monkeypatch):
     from inference import auto
 
-    monkeypatch.setattr(auto, "regional_agreement", lambda rgb: 0.2)
+    monkeypatch.setattr(auto, "regional_agreement", lambda rgb, budget: 0.2)
 
     job = finished(new_photo(alice, shaken(scene())))
 

@@ -177,7 +177,7 @@ def test_auto_says_which_photo_needed_a_network_that_no_model_serves(db, photos,
     from inference import auto
 
     # What Auto measures on large photos: kernels of the photo's quarters that disagree.
-    monkeypatch.setattr(auto, "regional_agreement", lambda rgb: 0.2)
+    monkeypatch.setattr(auto, "regional_agreement", lambda rgb, budget: 0.2)
     out, err = StringIO(), StringIO()
 
     with pytest.raises(CommandError, match="1 of 1 images needed a network that no model serves"):
