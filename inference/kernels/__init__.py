@@ -135,7 +135,7 @@ def deblur(rgb: np.ndarray, kernel: np.ndarray, noise: float, budget: Budget = F
     return np.clip(restored, 0, 1)
 
 
-def _unusable(gray: np.ndarray) -> str | None:
+def unusable(gray: np.ndarray) -> str | None:
     """Why no kernel can be estimated from this photo, or None."""
     if min(gray.shape) < MIN_SIDE:
         return f"the photo is too small to estimate its blur (under {MIN_SIDE} pixels a side)"
@@ -150,16 +150,22 @@ def _unusable(gray: np.ndarray) -> str | None:
 
 
 def restore(
-    rgb: np.ndarray, *, progress: Callable[[float], None] | None = None, budget: Budget = FULL
+    rgb: np.ndarray,
+    *,
+    progress: Callable[[float], None] | None = None,
+    budget: Budget = FULL,
+    estimated: tuple[np.ndarray, np.ndarray, float] | None = None,
 ) -> KernelResult:
     """Estimate the photo's blur kernel and deconvolve a uint8 RGB photo by it. The output
-    is the input itself when the photo is not blurred or the gate rejects the result."""
+    is the input itself when the photo is not blurred or the gate rejects the result.
+    `estimated`: what estimate_kernel gave for this photo and budget, when the caller
+    already has it."""
     image = rgb.astype(np.float32) / 255
     gray = luminance(image)
-    why = _unusable(gray)
+    why = unusable(gray)
     if why:
         return KernelResult(rgb, None, noise_sigma(gray), gate.Verdict(passed=False, sharp=False, reasons=[why]))
-    kernel, work, scale = estimate_kernel(gray, budget)
+    kernel, work, scale = estimated or estimate_kernel(gray, budget)
     if progress:
         progress(0.3)
     noise = noise_sigma(work)
