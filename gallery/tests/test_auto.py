@@ -195,6 +195,9 @@ def test_a_sharp_photo_with_auto_shows_little_change_and_is_kept_as_it_was(alice
     assert '<h2 id="verdict">Little change</h2>' in page
     assert '<dd id="method">Left as it was</dd>' in page and 'id="decision"' in page
     assert "lower is sharper" not in page
+    # The viewer and the figures call the unchanged photo that, not "Deblurred".
+    assert 'id="after-label" aria-hidden="true" data-name="Unchanged">Unchanged</span>' in page
+    assert "<th>Result (unchanged)</th>" in page and "Deblurred" not in page.partition('id="metrics"')[2].partition("</table>")[0]
     download = alice_client.get(reverse("gallery:file", args=[photo.pk, "result-png"]), {"download": "1"})
     assert download.status_code == 200
 

@@ -154,7 +154,7 @@
   }
 
   function updateAfterLabel() {
-    if (afterLabel) afterLabel.textContent = view.showing === "result" ? `Deblurred · ${percent(view.strength)}` : "Reference";
+    if (afterLabel) afterLabel.textContent = view.showing === "result" ? `${afterLabel.dataset.name} · ${percent(view.strength)}` : "Reference";
   }
 
   // -- pointers: drag the split or pan, click to move the split, pinch to zoom --------
