@@ -183,6 +183,8 @@ def test_the_camera_shake_choice_says_it_made_the_photo_sharper():
     assert outcome.verdict == Verdict.SHARPER
     assert "px across" in outcome.reason and "fell" in outcome.reason
     assert outcome.kernel is not None and not np.array_equal(outcome.output, blurred)
+    # The kernel estimated on a thread beside the quarters check is the one restore finds.
+    np.testing.assert_array_equal(outcome.output, kernels.restore(blurred).output)
 
 
 # Non-blind deconvolution ----------------------------------------------------------------
