@@ -79,7 +79,7 @@ def regional_agreement(rgb: np.ndarray, budget: kernels.Budget = kernels.FULL) -
         for columns in (slice(0, width // 2), slice(width // 2, width)):
             quadrant = gray[rows, columns]
             window = quadrant[kernels.select_window(quadrant, budget.window // 2)]
-            if np.percentile(np.hypot(*np.gradient(window)), 99) >= REGION_MIN_EDGE:
+            if kernels.edge_strength(window, 99) >= REGION_MIN_EDGE:
                 windows.append(window)
     if len(windows) < 2:
         return None

@@ -143,10 +143,14 @@ def unusable(gray: np.ndarray) -> str | None:
     if min(work.shape) < MIN_SIDE:
         # A panorama's working copy: too thin a strip to hold a kernel.
         return "the photo is too narrow to estimate its blur from"
-    edges = np.hypot(*np.gradient(work))
-    if np.percentile(edges, 99.5) < MIN_EDGE:
+    if edge_strength(work, 99.5) < MIN_EDGE:
         return "the photo has too little detail to estimate its blur from"
     return None
+
+
+def edge_strength(gray: np.ndarray, percentile: float) -> float:
+    """How strong the image's strongest edges are: that percentile of its gradient's magnitude."""
+    return float(np.percentile(np.hypot(*np.gradient(gray)), percentile))
 
 
 def restore(
@@ -159,10 +163,11 @@ def restore(
     """Estimate the photo's blur kernel and deconvolve a uint8 RGB photo by it. The output
     is the input itself when the photo is not blurred or the gate rejects the result.
     `estimated`: what estimate_kernel gave for this photo and budget, when the caller
-    already has it."""
+    already has it; a caller estimates only on a photo that unusable() accepted, so the
+    check is not made twice."""
     image = rgb.astype(np.float32) / 255
     gray = luminance(image)
-    why = unusable(gray)
+    why = None if estimated else unusable(gray)
     if why:
         return KernelResult(rgb, None, noise_sigma(gray), gate.Verdict(passed=False, sharp=False, reasons=[why]))
     kernel, work, scale = estimated or estimate_kernel(gray, budget)
