@@ -10,7 +10,7 @@ from inference.images import ACCEPTED_TYPES as ACCEPTED_TYPE_NAMES
 from inference.models import Choice, ModelVersion, ServingChoice
 
 from . import jobs, try_it
-from .uploads import CHOICE_HELP, choice_refusal
+from .uploads import CHOICE_HELP, choice_refusal, unknown_choice
 
 # What the file pickers offer, by type and, for HEIC whose type browsers often do not know,
 # by extension; the page's script checks files against the same lists before sending.
@@ -72,7 +72,7 @@ def describe_speed(version: ModelVersion) -> str:
     return f"about {figure} s per megapixel, as measured for its model card ({kind})"
 
 
-UNKNOWN_CHOICE = 'Choose "auto", "best", "fast" or "shake", not "%(value)s".'
+UNKNOWN_CHOICE = unknown_choice("%(value)s")
 
 
 def kernel_engine_speed() -> str:

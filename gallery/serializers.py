@@ -10,10 +10,10 @@ from . import jobs
 from .downloads import short_lived_result_url
 from .media import short_lived_url
 from .models import Photo, Restoration
-from .uploads import choice_refusal
+from .uploads import choice_refusal, unknown_choice
 
 CHOICE_NAMES = ", ".join(f"`{key}`" for key in Choice.values)
-UNKNOWN_CHOICE = 'Choose "auto", "best", "fast" or "shake", not "{input}".'
+UNKNOWN_CHOICE = unknown_choice("{input}")
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):

@@ -130,6 +130,13 @@ CHOICE_HELP = {
 }
 
 
+def unknown_choice(sent: str) -> str:
+    """The message for a choice that is none of the choices, for the form and the API alike;
+    `sent` is the placeholder where each framework puts what was sent."""
+    *others, last = (f'"{key}"' for key in Choice.values)
+    return f'Choose {", ".join(others)} or {last}, not "{sent}".'
+
+
 def choice_refusal(choice: str, serving: dict[str, ModelVersion | None]) -> str | None:
     """Why an upload for this choice is refused, or None. Auto and Camera shake need no
     model (the kernel engine); a learned choice (`serving`'s keys: best, fast) needs the
