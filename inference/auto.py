@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference import kernels, metrics
-from inference.kernels import estimate, fourier
+from inference.kernels import estimate, fourier, gate
 from inference.models import Choice, Method, Verdict
 
 # A network: (uint8 RGB, progress) -> uint8 RGB, and the name of the model behind it.
@@ -36,12 +36,6 @@ LITTLE_CHANGE = 0.02
 UNIFORM_AGREEMENT = 0.75
 # Quadrant windows smaller than this teach the estimator too little to compare.
 REGION_MIN_SIDE = 160
-# A quadrant whose strongest edges (the 99th percentile of the gradient's magnitude) are
-# weaker than this is left out of the comparison: sky, a wall, a blurred background. On
-# synthetic uniform blur of the training photos such quadrants gave point kernels or noise,
-# and uniform blur of photos with flat sky looked like blur varying from place to place
-# (held-out set: 0.26 and 0.34 for two uniform blurs, which the kernel engine improves).
-REGION_MIN_EDGE = 0.03
 
 
 @dataclass(frozen=True)
@@ -79,7 +73,10 @@ def regional_agreement(rgb: np.ndarray, budget: kernels.Budget = kernels.FULL) -
         for columns in (slice(0, width // 2), slice(width // 2, width)):
             quadrant = gray[rows, columns]
             window = quadrant[kernels.select_window(quadrant, budget.window // 2)]
-            if kernels.edge_strength(window, 99) >= REGION_MIN_EDGE:
+            # Flat quadrants are left out (gate.TEXTURED_EDGE): with them, uniform blur of
+            # photos with flat sky looked like blur varying from place to place (held-out
+            # set: 0.26 and 0.34 for two uniform blurs, which the kernel engine improves).
+            if gate.textured(window):
                 windows.append(window)
     if len(windows) < 2:
         return None

@@ -12,6 +12,7 @@ import numpy as np
 from scipy import ndimage
 
 from inference.kernels import deconvolve, estimate, gate
+from inference.kernels.gate import edge_strength
 
 # Kernel estimation works on a copy whose long side is at most this, on a window of at
 # most WINDOW x WINDOW of it: seconds whatever the photo's size.
@@ -146,11 +147,6 @@ def unusable(gray: np.ndarray) -> str | None:
     if edge_strength(work, 99.5) < MIN_EDGE:
         return "the photo has too little detail to estimate its blur from"
     return None
-
-
-def edge_strength(gray: np.ndarray, percentile: float) -> float:
-    """How strong the image's strongest edges are: that percentile of its gradient's magnitude."""
-    return float(np.percentile(np.hypot(*np.gradient(gray)), percentile))
 
 
 def restore(

@@ -312,6 +312,34 @@ def test_the_gate_rejects_a_wrong_kernel_by_its_reblur_and_accepts_the_true_one(
     assert any("blurring the result again" in reason for reason in verdict.reasons)
 
 
+def test_the_gate_rejects_one_kernel_for_a_blur_that_differs_from_place_to_place():
+    """A thing that moved across the camera's path: its part of the photo is blurred
+    across the line that blurred the rest. The line's kernel explains the rest of the
+    photo and not that part, so the gate rejects it by the spread of its residuals."""
+    image = photo("astronaut", 640)
+    line = padded(LINEAR, 31)
+    shake = padded(shake_kernel(), 31)
+
+    def judged(blurred, kernel):
+        gray = grey(blurred.astype(np.float32) / 255)
+        noise = kernels.noise_sigma(gray)
+        return gate.check(gray, grey(kernels.deblur(blurred, kernel, noise)), kernel, noise)
+
+    one_blur = judged(to_uint8(blurred_by(image, shake), NOISE), shake)
+    assert one_blur.passed, one_blur
+    assert one_blur.figures["reblur_spread"] < gate.MAX_REBLUR_SPREAD  # measured 2.42
+
+    moved = np.concatenate([blurred_by(image, np.rot90(line))[:, :200], blurred_by(image, line)[:, 200:]], axis=1)
+    verdict = judged(to_uint8(moved, NOISE), line)
+    assert not verdict.passed and not verdict.sharp
+    assert verdict.figures["reblur_spread"] > gate.MAX_REBLUR_SPREAD  # measured 9.49
+    assert any("differs from place to place" in reason for reason in verdict.reasons)
+
+    # Too small a photo to compare its parts (blocks of 85 px): no spread is judged.
+    small = judged(to_uint8(blurred_by(photo("astronaut"), shake), NOISE), shake)
+    assert small.passed and "reblur_spread" not in small.figures
+
+
 # Bad input -----------------------------------------------------------------------------
 
 
