@@ -91,6 +91,13 @@ def assert_is_a_kernel(kernel: np.ndarray, size: int | None = None) -> None:
     assert abs(row - middle) <= 0.5 and abs(column - middle) <= 0.5, (row, column)
 
 
+def judged(blurred: np.ndarray, kernel: np.ndarray) -> gate.Verdict:
+    """The gate's verdict on a uint8 photo deconvolved by the kernel."""
+    gray = grey(blurred.astype(np.float32) / 255)
+    noise = kernels.noise_sigma(gray)
+    return gate.check(gray, grey(kernels.deblur(blurred, kernel, noise)), kernel, noise)
+
+
 def no_network(key: str):
     raise AssertionError(f"the Camera shake choice must not load a network (asked for {key!r})")
 
@@ -293,20 +300,14 @@ LINEAR = degrade.linear_motion_kernel(15, 20, 17)
     ids=["turned-90-degrees", "far-too-long"],
 )
 def test_the_gate_rejects_a_wrong_kernel_by_its_reblur_and_accepts_the_true_one(name, wrong):
-    sharp = photo(name)
-    blurred = to_uint8(blurred_by(sharp, LINEAR), NOISE)
-    gray = grey(blurred.astype(np.float32) / 255)
-    noise = kernels.noise_sigma(gray)
+    blurred = to_uint8(blurred_by(photo(name), LINEAR), NOISE)
+    size = kernels.kernel_size(SIDE)
 
-    def judged(kernel):
-        kernel = padded(kernel, kernels.kernel_size(SIDE))
-        return gate.check(gray, grey(kernels.deblur(blurred, kernel, noise)), kernel, noise)
-
-    right = judged(LINEAR)
+    right = judged(blurred, padded(LINEAR, size))
     assert right.passed and not right.sharp, right
     assert right.figures["reblur"] < 0.7
 
-    verdict = judged(wrong)
+    verdict = judged(blurred, padded(wrong, size))
     assert not verdict.passed and not verdict.sharp
     assert verdict.figures["reblur"] > gate.MAX_REBLUR
     assert any("blurring the result again" in reason for reason in verdict.reasons)
@@ -319,11 +320,6 @@ def test_the_gate_rejects_one_kernel_for_a_blur_that_differs_from_place_to_place
     image = photo("astronaut", 640)
     line = padded(LINEAR, 31)
     shake = padded(shake_kernel(), 31)
-
-    def judged(blurred, kernel):
-        gray = grey(blurred.astype(np.float32) / 255)
-        noise = kernels.noise_sigma(gray)
-        return gate.check(gray, grey(kernels.deblur(blurred, kernel, noise)), kernel, noise)
 
     one_blur = judged(to_uint8(blurred_by(image, shake), NOISE), shake)
     assert one_blur.passed, one_blur
