@@ -12,7 +12,9 @@ workers run them: one warm-up run (graph building), then the median of three.
 With no --model, the default NAFNet with random weights is timed (speed depends on the
 architecture only); with fewer than two, the DeblurGAN generator (random weights) is timed
 as the reference too. Each model's figures are printed, then every model's time over the
-fastest one's, then the targets of the architectures that were timed.
+fastest one's, then the targets of the architectures that were timed. Each model runs in
+float32 and again in bfloat16 (inference.precision.in_precision), with the ratio, how
+closely the outputs agree and what INFERENCE_PRECISION=auto picks on this CPU.
 Run from the repository root.
 """
 
@@ -24,8 +26,9 @@ from pathlib import Path
 import keras
 import numpy as np
 from common import nafnet, photo
+from django.conf import settings
 
-from inference import nets
+from inference import metrics, nets, precision
 from inference.engine import deblur, tiling
 from inference.nets import build_deblurgan
 from inference.registry import resolve_model
@@ -78,6 +81,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=RUNS, help=f"timed runs after the warm-up, median taken (default {RUNS})")
     args = parser.parse_args()
 
+    # Registered models load in float32 here, whatever auto gives them on this CPU: their
+    # bfloat16 copies are timed beside them.
+    settings.INFERENCE_PRECISION = precision.FLOAT32
     rgb, source = photo(WIDTH, HEIGHT)
     megapixels = WIDTH * HEIGHT / 1e6
     print(f"Photo: {source}, {WIDTH}x{HEIGHT} ({megapixels:.2f} MP); median of {args.runs} after a warm-up")
@@ -92,6 +98,19 @@ def main() -> None:
         print(
             f"{label:{width}}  {model.count_params() / 1e6:6.2f} M parameters  tile {tile:4d}/{overlap:3d}  "
             f"{seconds[label]:7.2f} s/image  {seconds[label] / megapixels:7.2f} s/MP  {cpu:7.2f} CPU s/image",
+            flush=True,
+        )
+
+    flags = precision.cpu_flags()
+    print(precision.why("auto", flags))
+    for label, model in timed:
+        low = precision.in_precision(model, precision.BFLOAT16)
+        low_seconds, _ = median_seconds(low, rgb, args.tile, args.runs)
+        agreement = metrics.psnr(deblur(low, rgb, tile=args.tile), deblur(model, rgb, tile=args.tile))
+        print(
+            f"{label:{width}}  bfloat16 {low_seconds / megapixels:7.2f} s/MP, float32 / bfloat16: "
+            f"{seconds[label] / low_seconds:.2f}x, outputs agree to {agreement:.1f} dB; "
+            f"auto picks {precision.resolve('auto', model.name, flags)}",
             flush=True,
         )
 

