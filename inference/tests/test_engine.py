@@ -132,15 +132,27 @@ def test_load_model_loads_once_and_again_after_a_change(tmp_path, tiny_model_fil
     assert second.count_params() < first.count_params()
 
 
-def test_load_version_from_the_filesystem(active_model, tiny_model):
+def test_load_version_from_the_filesystem(active_model, tiny_model, settings):
+    settings.INFERENCE_PRECISION = "float32"  # the file's own weights, whatever the CPU
     model = load_version(serving_version())
 
     assert model.count_params() == active_model.parameter_count
     assert np.array_equal(deblur(model, PHOTO[:40, :40]), deblur(tiny_model, PHOTO[:40, :40]))
 
 
+@pytest.mark.parametrize(("setting", "policy"), [("bfloat16", "mixed_bfloat16"), ("float32", "float32")])
+def test_load_version_runs_the_network_in_the_precision_of_the_setting(active_model, settings, setting, policy):
+    settings.INFERENCE_PRECISION = setting
+
+    model = load_version(serving_version())
+
+    first_convolution = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+    assert first_convolution.dtype_policy.name == policy
+
+
 def test_load_version_downloads_from_s3_once(db, s3_storage, settings, tmp_path, tiny_model_file, tiny_model):
     settings.MODEL_CACHE_DIR = tmp_path / "cache"
+    settings.INFERENCE_PRECISION = "float32"  # the file's own weights, whatever the CPU
     version = register_model(tiny_model_file, name="on-s3")
 
     model = load_version(version)
