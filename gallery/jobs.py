@@ -20,10 +20,10 @@ from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 from PIL import Image
 
-from inference import auto, metrics, speed
+from inference import auto, metrics, precision, speed
 from inference.images import encode_jpeg, encode_png, encode_webp, make_thumbnail, merge_like, split_alpha
 from inference.kernels.drawing import kernel_extent, kernel_png
-from inference.models import Choice, ModelVersion, ServingChoice
+from inference.models import Choice, Method, ModelVersion, ServingChoice
 
 from .models import Restoration, photo_file_names
 
@@ -41,7 +41,7 @@ RESULT_FIELDS = ("result", "result_jpeg", "result_webp", "result_preview", "resu
 FIGURE_FIELDS = (
     "psnr_before", "psnr_after", "ssim_before", "ssim_after", "blur_before", "blur_after", "kernel_size",
 )  # fmt: skip
-OUTCOME_FIELDS = ("method", "verdict", "verdict_reason", "decision")
+OUTCOME_FIELDS = ("method", "verdict", "verdict_reason", "decision", "precision")
 # PSNR and SSIM against a user's reference align each image with it on its own
 # (metrics.aligned): a reference shot separately is rarely pixel-aligned, and a kernel
 # method's result is shifted by the kernel's centre. The benchmarks' protocol (Köhler):
@@ -194,11 +194,13 @@ def _finite(value: float) -> float | None:
 class _Networks:
     """The `load` that inference.auto asks for a learned choice's network: the model serving
     the choice, loaded in this worker, run tile by tile at full resolution. It remembers
-    the model it ran and for how long, for the job's row and the model's speed."""
+    the model it ran, in which precision and for how long, for the job's row and the model's
+    speed."""
 
     def __init__(self, engine) -> None:
         self.engine = engine
         self.version: ModelVersion | None = None
+        self.precision = ""
         self.seconds = 0.0
 
     def __call__(self, key: str) -> tuple[auto.Network, str]:
@@ -211,6 +213,7 @@ class _Networks:
                 model, rgb, tile=settings.INFERENCE_TILE, overlap=settings.INFERENCE_OVERLAP, progress=progress
             )
             self.version, self.seconds = version, time.monotonic() - started
+            self.precision = precision.resolve(settings.INFERENCE_PRECISION, version.architecture)
             return output
 
         return network, version.name
@@ -264,6 +267,7 @@ def process(job: Restoration) -> None:
         "verdict": outcome.verdict,
         "verdict_reason": outcome.reason,
         "decision": outcome.decision,
+        "precision": {Method.NETWORK: networks.precision, Method.KERNEL: precision.FLOAT32}.get(outcome.method, ""),
         "kernel_size": kernel_extent(outcome.kernel) if outcome.kernel is not None else None,
     }
     # Only a job that ran a network names its model's row (also when its output was not

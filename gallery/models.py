@@ -129,6 +129,10 @@ class Restoration(models.Model):
     verdict = models.CharField(max_length=15, choices=Verdict.choices, blank=True)
     verdict_reason = models.TextField(blank=True)
     decision = models.TextField(blank=True, help_text="Auto's choice of method and why.")
+    # The arithmetic behind the result (inference.precision): a network's float32 or
+    # bfloat16 as INFERENCE_PRECISION gave it on the worker's CPU, the kernel engine's
+    # float32; blank when the photo was left as it was.
+    precision = models.CharField(max_length=10, blank=True)
     # The blur kernel the kernel engine estimated, drawn as the camera's path
     # (inference.kernels.drawing), and its extent in pixels at the photo's full size.
     kernel_image = models.FileField(max_length=255, blank=True)

@@ -181,6 +181,10 @@ class PhotoSerializer(serializers.ModelSerializer):
     )
     verdict_reason = serializers.SerializerMethodField(help_text="Why, in a sentence or two for the person.")
     decision = serializers.SerializerMethodField(help_text="For auto: which method it chose for this photo and why.")
+    precision = serializers.SerializerMethodField(
+        help_text="The arithmetic behind the result: float32 or bfloat16 (a network on a CPU with bfloat16 "
+        "arithmetic); null until it is done, and when the photo was left as it was."
+    )
     kernel_size = serializers.IntegerField(
         source="restoration.kernel_size",
         read_only=True,
@@ -203,7 +207,7 @@ class PhotoSerializer(serializers.ModelSerializer):
         fields = [
             "id", "original_name", "width", "height", "created", "notes",
             "status", "progress", "eta_seconds", "queue_position", "error", "strength", "processing_seconds", "finished",
-            "model", "model_name", "method", "verdict", "verdict_reason", "decision", "kernel_size",
+            "model", "model_name", "method", "verdict", "verdict_reason", "decision", "precision", "kernel_size",
             "metrics", "has_reference", "urls_expire_in",
             "original_url", "reference_url", "thumbnail_url", "preview_url", "result_url", "result_preview_url",
             "kernel_url",
@@ -220,6 +224,10 @@ class PhotoSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "enum": [*Method.values, None], "nullable": True})
     def get_method(self, photo: Photo) -> str | None:
         return photo.restoration.method or None
+
+    @extend_schema_field({"type": "string", "enum": ["float32", "bfloat16", None], "nullable": True})
+    def get_precision(self, photo: Photo) -> str | None:
+        return photo.restoration.precision or None
 
     @extend_schema_field({"type": "string", "enum": [*Verdict.values, None], "nullable": True})
     def get_verdict(self, photo: Photo) -> str | None:

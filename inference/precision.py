@@ -10,13 +10,15 @@ in bfloat16 on such CPUs. DeblurGAN stays in float32: no trained weights here to
 its output agrees."""
 
 from pathlib import Path
-
-import keras
+from typing import TYPE_CHECKING
 
 from inference.architectures import NAFNET, SRN
 
 FLOAT32, BFLOAT16 = "float32", "bfloat16"
 SETTINGS = ("auto", FLOAT32, BFLOAT16)
+if TYPE_CHECKING:
+    import keras
+
 # /proc/cpuinfo flags of bfloat16 arithmetic in hardware: AVX-512 BF16 (Zen 4, Cooper Lake
 # and later) and AMX (Sapphire Rapids and later).
 HARDWARE_BFLOAT16 = frozenset({"avx512_bf16", "amx_bf16"})
@@ -60,15 +62,18 @@ def why(setting: str, flags: frozenset[str] | None = None) -> str:
     return "Inference precision: auto, float32 (the CPU has no bfloat16 arithmetic: neither avx512_bf16 nor amx_bf16)."
 
 
-def in_precision(model: keras.Model, precision: str) -> keras.Model:
+def in_precision(model: "keras.Model", precision: str) -> "keras.Model":
     """The model computing in `precision`. In bfloat16 its convolutions run in bfloat16
     and everything else in float32, and so does its last convolution: its output is the
     image, and bfloat16's 8-bit mantissa has steps of one uint8 level near white."""
     if precision == FLOAT32:
         return model
+    # Here, not at the top: the web process reads the other functions and never loads Keras.
+    import keras
+
     last = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][-1]
 
-    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+    def clone(layer: "keras.layers.Layer") -> "keras.layers.Layer":
         config = layer.get_config()
         low = isinstance(layer, keras.layers.Conv2D) and layer is not last
         config["dtype"] = "mixed_bfloat16" if low else FLOAT32

@@ -100,6 +100,7 @@ def test_camera_shake_finds_the_blur_undoes_it_and_records_what_happened(shake_j
     assert (job.status, job.error) == ("succeeded", "")
     assert (job.method, job.verdict, job.decision) == ("kernel", "sharper", "")
     assert job.model_name == "kernel-engine" and job.model_version is None
+    assert job.precision == "float32"  # the kernel engine's NumPy arithmetic
     assert "deconvolution" in job.verdict_reason
     # The shake is 7 px across; the estimate is close.
     assert abs(job.kernel_size - kernel_extent(SHAKE)) <= 3
@@ -132,6 +133,7 @@ def test_the_photo_page_shows_the_verdict_the_method_and_the_kernel(alice_client
     assert f"the path the camera took while the shutter was open, {size} pixels across" in page  # its alt text
     assert "lower is sharper" in page and 'id="blur-caveat"' not in page
     assert '<dd id="model">Camera shake: kernel-engine</dd>' in page
+    assert '<dd id="precision">float32</dd>' in page
 
     kernel = alice_client.get(reverse("gallery:file", args=[photo.pk, "kernel"]))
     assert kernel.status_code == 200 and kernel["Content-Type"] == "image/png"
@@ -150,6 +152,7 @@ def test_the_api_returns_the_verdict_the_method_and_a_link_to_the_kernel(alice_a
 
     assert (data["model"], data["model_name"], data["method"]) == ("shake", "kernel-engine", "kernel")
     assert (data["verdict"], data["verdict_reason"], data["decision"]) == ("sharper", job.verdict_reason, None)
+    assert data["precision"] == "float32"
     assert data["kernel_size"] == job.kernel_size
     with default_storage.open(job.kernel_image.name) as handle:
         drawn = handle.read()
@@ -203,6 +206,7 @@ def test_a_sharp_photo_with_auto_shows_little_change_and_is_kept_as_it_was(alice
 
     data = api_detail(alice_api, photo)
     assert (data["model"], data["method"], data["verdict"], data["model_name"]) == ("auto", "none", "little-change", None)
+    assert data["precision"] is None and 'id="precision"' not in page
     assert data["decision"] == job.decision
 
 
@@ -222,6 +226,21 @@ def test_auto_sends_a_photo_whose_blur_differs_from_place_to_place_to_the_networ
     assert job.verdict in ("sharper", "little-change") and not job.kernel_image
     active_model.refresh_from_db()
     assert active_model.speed  # a network's time is its model's measured speed
+
+
+@pytest.mark.parametrize("setting", ["bfloat16", "float32"])
+def test_a_networks_result_records_the_precision_it_ran_at(alice, active_model, settings, monkeypatch, setting):
+    from inference import auto
+
+    settings.INFERENCE_PRECISION = setting
+    # The tiny network's output is kept only when sharper: a sharpening stands in for it.
+    monkeypatch.setattr(auto, "regional_agreement", lambda rgb, budget: 0.2)
+    monkeypatch.setattr(auto, "_judged", lambda rgb, output: ("sharper", "Sharper."))
+
+    job = finished(new_photo(alice, shaken(scene())))
+
+    assert (job.status, job.method, job.model_name) == ("succeeded", "network", "tiny-test")
+    assert job.precision == setting
 
 
 def test_auto_fails_saying_so_when_such_a_photo_needs_a_network_and_none_is_installed(alice, media_storage, monkeypatch):
