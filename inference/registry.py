@@ -5,10 +5,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import keras
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
-from inference import engine, nets
+from inference import engine, nets, precision
 from inference.models import ModelVersion, ServingChoice, check_choice
 
 # The trained fast model ships with the code; its card (the .json beside it) names it, carries
@@ -38,7 +39,9 @@ def resolve_model(name_or_path: str | None) -> keras.Model:
     if name_or_path is None or name_or_path in ServingChoice.Key.values:
         return engine.load_version(engine.serving_version(name_or_path or ServingChoice.Key.BEST))
     if name_or_path.endswith(".keras"):
-        return load_generator(Path(name_or_path))
+        # A file runs as it would once registered: in the precision its architecture gets here.
+        model = load_generator(Path(name_or_path))
+        return engine.load_model(Path(name_or_path), precision.resolve(settings.INFERENCE_PRECISION, model.name))
     version = ModelVersion.objects.filter(name=name_or_path).first()
     if version is None:
         names = ", ".join(ModelVersion.objects.values_list("name", flat=True)) or "none"
