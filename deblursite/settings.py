@@ -8,6 +8,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from inference.precision import SETTINGS as PRECISION_SETTINGS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
@@ -289,8 +291,10 @@ TRAINING_JIT_COMPILE = {"true": True, "false": False}.get(env.str("TRAINING_JIT_
 # auto: bfloat16 where the CPU does it in hardware and it pays for the network
 # (inference.precision), else float32; or float32, or bfloat16 everywhere.
 INFERENCE_PRECISION = env.str("INFERENCE_PRECISION", default="auto")
-if INFERENCE_PRECISION not in ("auto", "float32", "bfloat16"):
-    raise ImproperlyConfigured(f"INFERENCE_PRECISION must be auto, float32 or bfloat16, not {INFERENCE_PRECISION!r}.")
+if INFERENCE_PRECISION not in PRECISION_SETTINGS:
+    raise ImproperlyConfigured(
+        f"INFERENCE_PRECISION must be one of {', '.join(PRECISION_SETTINGS)}, not {INFERENCE_PRECISION!r}."
+    )
 INFERENCE_TILE = env.int("INFERENCE_TILE", default=None)
 INFERENCE_OVERLAP = env.int("INFERENCE_OVERLAP", default=None)
 MODEL_CACHE_DIR = Path(env.str("MODEL_CACHE_DIR", default=str(VAR_DIR / "model-cache")))

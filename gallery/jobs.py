@@ -213,7 +213,7 @@ class _Networks:
                 model, rgb, tile=settings.INFERENCE_TILE, overlap=settings.INFERENCE_OVERLAP, progress=progress
             )
             self.version, self.seconds = version, time.monotonic() - started
-            self.precision = precision.resolve(settings.INFERENCE_PRECISION, version.architecture)
+            self.precision = self.engine.precision_for(version.architecture)
             return output
 
         return network, version.name

@@ -58,9 +58,14 @@ def serving_version(choice: str = ServingChoice.Key.BEST) -> ModelVersion:
     return version
 
 
+def precision_for(architecture: str) -> str:
+    """The precision INFERENCE_PRECISION gives a network of this architecture on this CPU."""
+    return resolve(settings.INFERENCE_PRECISION, architecture)
+
+
 def load_version(version: ModelVersion) -> keras.Model:
-    """The version's network, in the precision INFERENCE_PRECISION gives it on this CPU."""
-    return load_model(local_file(version), resolve(settings.INFERENCE_PRECISION, version.architecture))
+    """The version's network, in the precision it gets on this CPU (precision_for)."""
+    return load_model(local_file(version), precision_for(version.architecture))
 
 
 def local_file(version: ModelVersion) -> Path:

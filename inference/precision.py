@@ -9,6 +9,7 @@ within 53.8 dB of float32's; the fast NAFNet 1.35x, within 59.3 dB. So `auto` ru
 in bfloat16 on such CPUs. DeblurGAN stays in float32: no trained weights here to check that
 its output agrees."""
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,8 +27,10 @@ HARDWARE_BFLOAT16 = frozenset({"avx512_bf16", "amx_bf16"})
 BFLOAT16_PAYS = frozenset({NAFNET, SRN})
 
 
+@functools.cache
 def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
-    """The CPU's feature flags; none where the system does not say (not Linux)."""
+    """The CPU's feature flags; none where the system does not say (not Linux). Read once:
+    every model load asks, and the CPU does not change under a running process."""
     try:
         text = cpuinfo.read_text()
     except OSError:

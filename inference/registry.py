@@ -5,7 +5,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import keras
-from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
@@ -41,7 +40,7 @@ def resolve_model(name_or_path: str | None) -> keras.Model:
     if name_or_path.endswith(".keras"):
         # A file runs as it would once registered: in the precision its architecture gets here.
         model = load_generator(Path(name_or_path))
-        return engine.load_model(Path(name_or_path), precision.resolve(settings.INFERENCE_PRECISION, model.name))
+        return precision.in_precision(model, engine.precision_for(model.name))
     version = ModelVersion.objects.filter(name=name_or_path).first()
     if version is None:
         names = ", ".join(ModelVersion.objects.values_list("name", flat=True)) or "none"
