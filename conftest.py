@@ -130,9 +130,13 @@ def tiny_gan_file(tmp_path_factory):
 
 
 @pytest.fixture
-def active_model(db, media_storage, tiny_model_file):
-    """The tiny model, serving both choices."""
+def active_model(db, media_storage, tiny_model_file, settings):
+    """The tiny model, serving both choices, in float32 whatever the CPU: its random weights
+    change a photo so little that bfloat16's rounding can turn "sharper" into "little change"
+    (inference/tests/test_precision.py checks bfloat16 on real models)."""
     from inference.registry import register_model
+
+    settings.INFERENCE_PRECISION = "float32"
 
     return register_model(tiny_model_file, name="tiny-test", serve=["best", "fast"])
 

@@ -204,6 +204,8 @@ UPLOAD_RATE_PHOTOS = env.str("UPLOAD_RATE_PHOTOS", default="120/hour")
 UPLOAD_RATE_MEGAPIXELS = env.str("UPLOAD_RATE_MEGAPIXELS", default="1500/hour")
 # The megapixels of a user's queued and running jobs, at most: one user cannot fill the workers' queue.
 UPLOAD_QUEUE_MEGAPIXELS = env.int("UPLOAD_QUEUE_MEGAPIXELS", default=200)
+# The same, for all the accounts that upload from one address: many new accounts cannot fill it.
+UPLOAD_ADDRESS_QUEUE_MEGAPIXELS = env.int("UPLOAD_ADDRESS_QUEUE_MEGAPIXELS", default=400)
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES * 2  # photos and their references
 # Every photo with a reference at the size limit, plus room for the form fields.
 REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=DATA_UPLOAD_MAX_NUMBER_FILES * UPLOAD_MAX_BYTES + 2**20)
@@ -256,6 +258,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A job whose worker stopped sending progress for this long is taken for dead and run again.
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=600)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+# Jobs expected to take longer than this go to the deblur-long queue (gallery.queueing), so
+# that short ones never wait behind them; each queue has workers of its own. The workers per
+# queue (Procfile: one each) share the queue's waits in the times people see.
+LONG_JOB_SECONDS = env.float("LONG_JOB_SECONDS", default=60.0)
+QUEUE_WORKERS = {
+    "deblur": env.int("DEBLUR_WORKERS", default=1),
+    "deblur-long": env.int("DEBLUR_LONG_WORKERS", default=1),
+}
 # The storage sweep (gallery.cleanup) removes photo files that no row names once they are
 # this old: younger ones may belong to an upload whose row is not written yet.
 STORAGE_SWEEP_GRACE_SECONDS = env.int("STORAGE_SWEEP_GRACE_SECONDS", default=3600)

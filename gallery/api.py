@@ -17,6 +17,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from deblursite.client_ip import client_ip
 from deblursite.api_errors import RETRY_AFTER, Conflict, FieldRejected, TooManyRequests, Unavailable, errors
 from inference import kernels
 from inference.models import Choice, ModelVersion, ServingChoice
@@ -168,6 +169,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
                 reference=upload.validated_data.get("reference"),
                 strength=upload.validated_data["strength"],
                 choice=upload.validated_data["model"],
+                address=client_ip(request),
             )
         except UploadLimited as exc:
             raise TooManyRequests(exc.message, exc.retry_after) from exc
@@ -273,7 +275,7 @@ class ModelChoicesView(views.APIView):
                     "description": CHOICE_HELP[key],
                     "needs_model": learned,
                     "available": not learned or serving[key] is not None,
-                    "seconds_per_megapixel": None if learned else kernels.SECONDS_PER_MEGAPIXEL,
+                    "seconds_per_megapixel": None if learned else kernels.FULL.seconds_per_megapixel,
                     "model": serving.get(key),
                 }
             )

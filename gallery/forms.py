@@ -58,7 +58,7 @@ class ModelOption:
     help: str  # what the choice is for (CHOICE_HELP)
     learned: bool  # served by a model an administrator sets (best, fast)
     version: ModelVersion | None  # that model, None while none serves it or for the kernel engine's choices
-    speed: str  # "about 40 s per megapixel on this site's CPU workers", or "" when unknown
+    speed: str  # "about 40 s per megapixel on this site's workers (CPU, float32)", or "" when unknown
 
 
 def describe_speed(version: ModelVersion) -> str:
@@ -68,7 +68,7 @@ def describe_speed(version: ModelVersion) -> str:
     kind, seconds = measured
     figure = f"{seconds:.2g}" if seconds < 10 else f"{seconds:.0f}"
     if kind in version.speed:
-        return f"about {figure} s per megapixel on this site's {kind.upper()} workers"
+        return f"about {figure} s per megapixel on this site's workers ({speed.describe_key(kind)})"
     return f"about {figure} s per megapixel, as measured for its model card ({kind})"
 
 
@@ -76,7 +76,7 @@ UNKNOWN_CHOICE = unknown_choice("%(value)s")
 
 
 def kernel_engine_speed() -> str:
-    return f"about {kernels.SECONDS_PER_MEGAPIXEL:g} s per megapixel"
+    return f"about {kernels.FULL.fixed_seconds:g} s and {kernels.FULL.seconds_per_megapixel:g} s per megapixel"
 
 
 def limits_help() -> str:

@@ -20,11 +20,12 @@ from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 from PIL import Image
 
-from inference import auto, metrics, precision, speed
+from inference import auto, kernels, metrics, precision, speed
 from inference.images import encode_jpeg, encode_png, encode_webp, make_thumbnail, merge_like, split_alpha
 from inference.kernels.drawing import kernel_extent, kernel_png
 from inference.models import Choice, Method, ModelVersion, ServingChoice
 
+from . import queueing
 from .models import Restoration, photo_file_names
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,9 @@ PREVIEW_SIZE = 1600
 # Longest side of the thumbnails of originals and results, the gallery cards' images.
 THUMBNAIL_SIZE = 480
 # What a re-run clears: the files and figures of the previous run, and what it said.
-RESULT_FIELDS = ("result", "result_jpeg", "result_webp", "result_preview", "result_thumbnail", "kernel_image")
+RESULT_FIELDS = (
+    "result", "result_jpeg", "result_webp", "result_preview", "result_thumbnail", "kernel_image", "result_glimpse",
+)  # fmt: skip
 FIGURE_FIELDS = (
     "psnr_before", "psnr_after", "ssim_before", "ssim_after", "blur_before", "blur_after", "kernel_size",
 )  # fmt: skip
@@ -48,6 +51,10 @@ OUTCOME_FIELDS = ("method", "verdict", "verdict_reason", "decision", "precision"
 # the best shift within ALIGN_RADIUS px, then ALIGN_BORDER px cropped, less on small photos.
 ALIGN_RADIUS = 12
 ALIGN_BORDER = 16
+# A Best quality job expected to take longer than this first deblurs the centre of the photo,
+# GLIMPSE_SIDE pixels square at full resolution, and shows it while the rest runs.
+GLIMPSE_AFTER_SECONDS = 30.0
+GLIMPSE_SIDE = 512
 
 
 class JobCancelled(Exception):
@@ -81,11 +88,28 @@ def reconnecting(query: Callable[[], T]) -> T:
         return query()
 
 
-def enqueue(restoration_id: int) -> None:
+def send(restoration_id: int, queue: str) -> None:
     from .tasks import deblur
 
-    deblur.delay(restoration_id)
-    Restoration.objects.filter(pk=restoration_id).update(enqueued_at=timezone.now())
+    deblur.apply_async((restoration_id,), queue=queue)
+
+
+def placement(choice: str, megapixels: float) -> dict:
+    """The fields that place a job: the queue its longest expected time calls for
+    (queueing.queue_for), and its expected time."""
+    expected = speed.expected(choice, megapixels)
+    return {"queue": queueing.queue_for(expected.longest), "expected_seconds": expected.seconds}
+
+
+def enqueue(restoration_id: int) -> None:
+    """Place a queued job again with the speeds measured now, and release what fairness lets
+    in on its queue."""
+    job = Restoration.objects.select_related("photo").filter(pk=restoration_id, status=Status.QUEUED).first()
+    if job is None:
+        return
+    placed = placement(job.choice, job.photo.megapixels)
+    Restoration.objects.filter(pk=job.pk).update(**placed)
+    queueing.release(placed["queue"])
 
 
 def _stale_before() -> timezone.datetime:
@@ -110,7 +134,7 @@ def claim(restoration_id: int, takeover: datetime | None = None) -> Restoration 
             job.error = f"The job stopped before finishing {settings.JOB_MAX_ATTEMPTS} times and was given up."
             job.save()
             return None
-        job.status, job.progress, job.error = Status.RUNNING, 0.0, ""
+        job.status, job.progress, job.progress_cap, job.error = Status.RUNNING, 0.0, 0.0, ""
         job.started_at = job.heartbeat_at = now
         job.finished_at = None
         job.save()
@@ -132,25 +156,54 @@ def _still_claimed(job: Restoration) -> QuerySet[Restoration]:
 
 
 class _ProgressWriter:
-    """Called after every tile: stops the job once it is cancelled or deleted, and writes
-    progress and a heartbeat to the row at most once a second."""
+    """Called after every tile with the share of the current stage done: stops the job once it
+    is cancelled or deleted, and writes progress and a heartbeat to the row at most once a
+    second. Progress is the share of the job's expected time done (gallery.timing), with
+    where the running tile should end, so that pages can move it on between writes."""
 
     def __init__(self, job: Restoration) -> None:
         self.job, self.last = job, 0.0
         self.running = _still_claimed(job)
+        self.began = time.monotonic()
+        self.finishing = speed.FINISHING_SECONDS_PER_MEGAPIXEL * job.photo.megapixels
+        self.start, self.share, self.fraction = 0.0, 0.9, 0.0
+
+    def begin(self, seconds: float | None, then: float = 0.0) -> None:
+        """A stage expected to take `seconds` starts now, and `then` seconds of later stages
+        follow it: the job's expected time becomes the time so far, these, and the finishing.
+        With a speed unknown, the stage takes the progress up to 0.9 and its pace tells."""
+        elapsed = time.monotonic() - self.began
+        if seconds is None:
+            total: float | None = None
+            self.start = self.job.progress
+            self.share = max(0.0, 0.9 - self.start)
+        else:
+            total = elapsed + seconds + then + self.finishing
+            self.start, self.share = elapsed / total, seconds / total
+        self.fraction = 0.0
+        if not self._write(self.start, self.start, expected_seconds=total):
+            raise JobCancelled()
 
     def __call__(self, fraction: float) -> None:
-        now = time.monotonic()
-        if now - self.last < PROGRESS_WRITE_SECONDS and fraction < 1.0:
+        step = fraction - self.fraction
+        # Tiles are equal; the first of a stage says nothing of its length, so it is not guessed.
+        after = 1.0 if fraction >= 1.0 else min(1.0, fraction + step) if self.fraction else fraction
+        self.fraction = fraction
+        progress = self.start + self.share * fraction
+        cap = 1.0 if fraction >= 1.0 else self.start + self.share * after
+        if time.monotonic() - self.last < PROGRESS_WRITE_SECONDS and fraction < 1.0:
             # One indexed read per tile: a cancel stops the job within a tile.
             still_running = reconnecting(self.running.exists)
         else:
-            self.last = now
-            # The inference half of the work; metrics and saving take the rest.
-            progress = round(0.9 * fraction, 3)
-            still_running = reconnecting(lambda: self.running.update(progress=progress, heartbeat_at=timezone.now()))
+            still_running = self._write(progress, cap)
         if not still_running:
             raise JobCancelled()
+
+    def _write(self, progress: float, cap: float, **fields) -> int:
+        self.last = time.monotonic()
+        self.job.progress = progress
+        changes = {"progress": round(progress, 4), "progress_cap": round(cap, 4), "heartbeat_at": timezone.now()}
+        return reconnecting(lambda: self.running.update(**changes, **fields))
 
 
 def _results(job: Restoration, original: Image.Image, alpha: Image.Image | None, output: np.ndarray) -> dict:
@@ -193,21 +246,22 @@ def _finite(value: float) -> float | None:
 
 class _Networks:
     """The `load` that inference.auto asks for a learned choice's network: the model serving
-    the choice, loaded in this worker, run tile by tile at full resolution. It remembers
-    the model it ran, in which precision and for how long, for the job's row and the model's
-    speed."""
+    the choice, loaded in this worker, run tile by tile at full resolution. Each run starts a
+    stage of the job's progress, of the model's expected time. It remembers the model it ran,
+    in which precision and for how long, for the job's row and the model's speed."""
 
-    def __init__(self, engine) -> None:
-        self.engine = engine
+    def __init__(self, engine, writer: _ProgressWriter) -> None:
+        self.engine, self.writer = engine, writer
         self.version: ModelVersion | None = None
         self.precision = ""
         self.seconds = 0.0
 
-    def __call__(self, key: str) -> tuple[auto.Network, str]:
+    def __call__(self, key: str, then: float = 0.0) -> tuple[auto.Network, str]:
         version = self.engine.serving_version(key)
         model = self.engine.load_version(version)
 
         def network(rgb: np.ndarray, progress: Callable[[float], None] | None) -> np.ndarray:
+            self.writer.begin(speed.network_seconds(key, rgb.shape[0] * rgb.shape[1] / 1e6), then)
             started = time.monotonic()
             output = self.engine.deblur(
                 model, rgb, tile=settings.INFERENCE_TILE, overlap=settings.INFERENCE_OVERLAP, progress=progress
@@ -225,16 +279,38 @@ def _kernel_file(job: Restoration, kernel: np.ndarray | None) -> dict:
     return {"kernel_image": (photo_file_names(job.photo_id)["kernel_image"], kernel_png(kernel))}
 
 
+def _glimpse(job: Restoration, rgb: np.ndarray, networks: _Networks) -> None:
+    """A long Best quality job's first look: the network on the centre of the photo at full
+    resolution, stored and named on the row at once, for the page to show while the rest runs."""
+    expected = speed.network_seconds(Choice.BEST, job.photo.megapixels)
+    if expected is None or expected <= GLIMPSE_AFTER_SECONDS:
+        return
+    height, width = rgb.shape[:2]
+    top, left = max(0, (height - GLIMPSE_SIDE) // 2), max(0, (width - GLIMPSE_SIDE) // 2)
+    centre = rgb[top : top + GLIMPSE_SIDE, left : left + GLIMPSE_SIDE]
+    network, _ = networks(Choice.BEST, then=expected)
+    name = photo_file_names(job.photo_id)["result_glimpse"]
+    job.result_glimpse.save(name, ContentFile(encode_jpeg(Image.fromarray(network(centre, None)))), save=False)
+    if not reconnecting(lambda: _still_claimed(job).update(result_glimpse=name)):
+        raise JobCancelled()
+
+
 def process(job: Restoration) -> None:
     """Run a claimed job to the end and record the outcome on its row."""
     # Imported here so that TensorFlow loads in workers only, never in web processes.
     from inference import engine
 
-    networks = _Networks(engine)
+    writer = _ProgressWriter(job)
+    networks = _Networks(engine, writer)
     try:
         original = read_image(job.photo.original)
         rgb, alpha = split_alpha(original)
-        outcome = auto.restore(job.choice, rgb, networks, _ProgressWriter(job))
+        if job.choice == Choice.BEST:
+            _glimpse(job, rgb, networks)
+        else:
+            budget = kernels.QUICK if job.choice == Choice.FAST else kernels.FULL
+            writer.begin(budget.seconds(job.photo.megapixels))
+        outcome = auto.restore(job.choice, rgb, networks, writer)
         figures = _metrics(job, rgb, outcome.output)
         # A photo left as it was still has its result files (the input itself), so that its
         # downloads work like any other; its verdict says why.
@@ -242,6 +318,7 @@ def process(job: Restoration) -> None:
         for field, (name, content) in files.items():
             getattr(job, field).save(name, ContentFile(content), save=False)
     except JobCancelled:
+        _drop_glimpse(job)
         return
     except DATABASE_LOST as exc:
         raise DatabaseLost(job.started_at) from exc
@@ -260,7 +337,8 @@ def process(job: Restoration) -> None:
     if "kernel_image" not in files:
         # A run before this one (of a job run twice) may have left a kernel that this one did not find.
         delete_quietly([photo_file_names(job.photo_id)["kernel_image"]])
-    fields = {"kernel_image": ""} | {field: getattr(job, field).name for field in files}
+    # The glimpse served while the job ran; the result replaces it.
+    fields = {"kernel_image": "", "result_glimpse": ""} | {field: getattr(job, field).name for field in files}
     fields |= {key: _finite(value) for key, value in figures.items()}
     fields |= {
         "method": outcome.method,
@@ -293,8 +371,17 @@ def process(job: Restoration) -> None:
         # Cancelled or deleted meanwhile: a cancel is final, and takes the result files with it.
         for name, _ in files.values():
             job.result.storage.delete(name)
+        _drop_glimpse(job)
+    elif job.result_glimpse:
+        delete_quietly([job.result_glimpse.name])
     if version is not None:
-        speed.record(version, speed.worker_kind(), networks.seconds, job.photo.megapixels)
+        speed.record(version, speed.worker_key(networks.precision), networks.seconds, job.photo.megapixels)
+
+
+def _drop_glimpse(job: Restoration) -> None:
+    """A cancelled job keeps nothing: its glimpse goes too (unless it was run again since)."""
+    if job.result_glimpse and Restoration.objects.filter(pk=job.pk, status=Status.CANCELLED).update(result_glimpse=""):
+        delete_quietly([job.result_glimpse.name])
 
 
 def _record(job: Restoration, update: Callable[[], int]) -> int:
@@ -322,6 +409,8 @@ def run(restoration_id: int, takeover: datetime | None = None) -> None:
     except DATABASE_LOST as exc:
         raise DatabaseLost(takeover) from exc
     if job is not None:
+        # It left its queue's line: the next job of its owner or address may join the line.
+        queueing.release(job.queue)
         process(job)
 
 
@@ -329,11 +418,13 @@ def cancel(job: Restoration) -> bool:
     """Stop a queued or running job; False when it had already finished. A queued job's
     message finds it done and is dropped (claim); a running job's worker stops at its next
     tile (_ProgressWriter) and keeps nothing. The photo and its original stay."""
-    return bool(
-        Restoration.objects.filter(pk=job.pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
-            status=Status.CANCELLED, progress=0.0, finished_at=timezone.now()
-        )
+    cancelled = Restoration.objects.filter(pk=job.pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
+        status=Status.CANCELLED, progress=0.0, finished_at=timezone.now()
     )
+    if cancelled:
+        # A released job gave up its place in the line.
+        queueing.release(job.queue)
+    return bool(cancelled)
 
 
 def _queue_again(job: Restoration, statuses: list[str], *, discard: Sequence[str] = (), **changes) -> bool:
@@ -341,8 +432,9 @@ def _queue_again(job: Restoration, statuses: list[str], *, discard: Sequence[str
     it once the transaction commits, after deleting the stored files named in `discard`.
     False when the job was in none of them."""
     queued = Restoration.objects.filter(pk=job.pk, status__in=statuses).update(
-        status=Status.QUEUED, progress=0.0, error="", attempts=0, started_at=None, finished_at=None, **changes
-    )
+        status=Status.QUEUED, progress=0.0, error="", attempts=0, started_at=None, finished_at=None,
+        enqueued_at=None, heartbeat_at=None, **changes,
+    )  # fmt: skip
     if queued:
         transaction.on_commit(lambda: _send_again(job.pk, discard), robust=True)
     return bool(queued)
@@ -384,21 +476,26 @@ def rerun(job: Restoration, choice: str) -> bool:
     old_files = [file.name for file in (getattr(job, field) for field in RESULT_FIELDS) if file]
     cleared = {field: "" for field in RESULT_FIELDS + OUTCOME_FIELDS} | {field: None for field in FIGURE_FIELDS}
     done = [Status.SUCCEEDED, Status.FAILED, Status.CANCELLED]
-    return _queue_again(job, done, discard=old_files, choice=choice, model_version=None, model_name="", **cleared)
+    placed = placement(choice, job.photo.megapixels)
+    return _queue_again(job, done, discard=old_files, choice=choice, model_version=None, model_name="", **cleared, **placed)
 
 
 def requeue_stale() -> list[int]:
-    """Queue again the jobs whose worker died (no heartbeat for JOB_STALE_SECONDS)
-    and the queued jobs whose message never reached the broker or was lost."""
+    """The ids of the jobs sent: send again the jobs whose worker died (no heartbeat for JOB_STALE_SECONDS) and the
+    released jobs whose message may have been lost (sent that long ago and not started: a
+    second message is harmless, claim drops it), at most once per JOB_STALE_SECONDS each;
+    and release the held jobs that a lost release left behind."""
     stale = _stale_before()
-    ids = list(
+    sent_long_ago = Q(heartbeat_at__isnull=True, enqueued_at__lt=stale) | Q(heartbeat_at__lt=stale)
+    jobs = list(
         Restoration.objects.filter(
-            Q(status=Status.RUNNING, heartbeat_at__lt=stale)
-            | Q(status=Status.QUEUED, enqueued_at__isnull=True)
-            | Q(status=Status.QUEUED, enqueued_at__lt=stale)
-        ).values_list("pk", flat=True)
+            Q(status=Status.RUNNING, heartbeat_at__lt=stale) | (Q(status=Status.QUEUED, enqueued_at__isnull=False) & sent_long_ago)
+        ).values_list("pk", "queue")
     )
-    for restoration_id in ids:
-        log.warning("re-queueing job %s", restoration_id)
-        enqueue(restoration_id)
-    return ids
+    for restoration_id, queue in jobs:
+        log.warning("re-sending job %s", restoration_id)
+        # A queued job's heartbeat says when its message was last sent.
+        Restoration.objects.filter(pk=restoration_id, status=Status.QUEUED).update(heartbeat_at=timezone.now())
+        send(restoration_id, queue)
+    released = [restoration_id for queue in queueing.QUEUES for restoration_id in queueing.release(queue)]
+    return [restoration_id for restoration_id, _ in jobs] + released

@@ -1,13 +1,15 @@
+import functools
 import uuid
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
-from inference import kernels, speed
 from inference.models import Choice, Method, ModelVersion, Verdict
+
+from . import timing
 
 
 # The folders of the media store that hold photos' files, every name in them made from the
@@ -30,6 +32,7 @@ def photo_file_names(photo_id: uuid.UUID | str) -> dict[str, str]:
         "result_preview": f"results/{photo_id}-preview.jpg",
         "result_thumbnail": f"results/{photo_id}-thumbnail.jpg",
         "kernel_image": f"results/{photo_id}-kernel.png",
+        "result_glimpse": f"results/{photo_id}-glimpse.jpg",
     }
 
 
@@ -89,6 +92,7 @@ class Photo(models.Model):
                 restoration.result_preview,
                 restoration.result_thumbnail,
                 restoration.kernel_image,
+                restoration.result_glimpse,
             ]
         return [f for f in files if f]
 
@@ -122,6 +126,9 @@ class Restoration(models.Model):
     result_webp = models.FileField(max_length=255, blank=True)
     result_preview = models.FileField(max_length=255, blank=True)
     result_thumbnail = models.FileField(max_length=255, blank=True, help_text="The gallery card's image.")
+    # A long Best quality job's first look (jobs.GLIMPSE_SIDE): the centre of the photo at full
+    # resolution, deblurred before the rest.
+    result_glimpse = models.FileField(max_length=255, blank=True)
     # What happened to the photo (inference.auto.Outcome): the method that made the result,
     # how it compares with the input, judged without a reference, and why, in words for the
     # person; for Auto, which method it chose and why. Blank until the job succeeds.
@@ -138,7 +145,18 @@ class Restoration(models.Model):
     kernel_image = models.FileField(max_length=255, blank=True)
     kernel_size = models.PositiveIntegerField(null=True, blank=True, help_text="The kernel's extent in pixels.")
     created = models.DateTimeField(default=timezone.now)
+    # The Celery queue its expected time sends it to (gallery.queueing), and the address that
+    # asked for it: a queue releases one job per user and per address at a time.
+    queue = models.CharField(max_length=20, default="deblur")
+    submitted_from = models.GenericIPAddressField(null=True, blank=True)
+    # Set when the job is released to its queue (queueing.release); null while it is held back
+    # so that other people's jobs go first.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # How long the whole job should take, from the measured speeds (inference.speed): while
+    # queued, for the waits of the jobs behind it; while running, for its progress between
+    # tiles and its time left (gallery.timing). `progress_cap` is where the current tile ends.
+    expected_seconds = models.FloatField(null=True, blank=True)
+    progress_cap = models.FloatField(default=0.0)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -164,34 +182,43 @@ class Restoration(models.Model):
             return (self.finished_at - self.started_at).total_seconds()
         return None
 
-    @property
-    def eta_seconds(self) -> float | None:
-        """While queued: how long the job will take once it starts, from the measured speed of
-        the model now serving its choice (the kernel engine's cost for Auto and Camera shake). While running: the time left, extrapolated from the
-        progress so far."""
-        if self.status == self.Status.QUEUED:
-            return self._expected_seconds()
-        if self.status != self.Status.RUNNING or not self.started_at or self.progress <= 0.02:
+    def run(self) -> "timing.Run | None":
+        """A running job's pace, as its row says it."""
+        if self.status != self.Status.RUNNING or not self.started_at:
             return None
-        elapsed = (timezone.now() - self.started_at).total_seconds()
-        return max(0.0, elapsed * (1 - self.progress) / self.progress)
+        return timing.Run(self.started_at, self.heartbeat_at or self.started_at, self.progress, self.progress_cap, self.expected_seconds)
 
-    def _expected_seconds(self) -> float | None:
-        if self.choice in (Choice.AUTO, Choice.SHAKE):
-            # The kernel engine's cost; Auto falls back to a network for some photos only.
-            return self.photo.megapixels * kernels.SECONDS_PER_MEGAPIXEL
-        version = ModelVersion.serving(self.choice)
-        measured = speed.seconds_per_megapixel(version) if version else None
-        return self.photo.megapixels * measured[1] if measured else None
+    @property
+    def live_progress(self) -> float:
+        """The progress to show: for a running job, moved on at its expected pace since the
+        worker last wrote it (gallery.timing)."""
+        run = self.run()
+        return timing.progress_at(run, timezone.now()) if run else self.progress
+
+    @functools.cached_property
+    def standing(self) -> "queueing.Standing | None":
+        """While queued: the jobs really ahead of this one on its queue, and the wait."""
+        from . import queueing
+
+        return queueing.standing(self) if self.status == self.Status.QUEUED else None
 
     @property
     def queue_position(self) -> int | None:
-        """While queued: how many jobs are ahead of this one, running or queued before it."""
-        if self.status != self.Status.QUEUED:
-            return None
-        # A job whose message is not sent yet goes to the back of the queue.
-        queued_before = Q(status=self.Status.QUEUED, enqueued_at__lt=self.enqueued_at or timezone.now())
-        return Restoration.objects.filter(Q(status=self.Status.RUNNING) | queued_before).exclude(pk=self.pk).count()
+        return self.standing.ahead if self.standing else None
+
+    @property
+    def wait_seconds(self) -> float | None:
+        """While queued: about how long until it starts."""
+        return self.standing.wait_seconds if self.standing else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """About how long until the result is ready: while queued, the wait and the job's own
+        expected time; while running, the time left."""
+        if self.standing:
+            return None if self.expected_seconds is None else self.standing.wait_seconds + self.expected_seconds
+        run = self.run()
+        return timing.seconds_left(run, timezone.now()) if run else None
 
 
 class IdempotencyKey(models.Model):

@@ -142,18 +142,32 @@ def _url_field(help_text: str):
 
 class PhotoSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(source="restoration.status", choices=Restoration.Status.choices, read_only=True)
-    progress = serializers.FloatField(source="restoration.progress", read_only=True, help_text="0 to 1.")
+    progress = serializers.FloatField(
+        source="restoration.live_progress",
+        read_only=True,
+        help_text="0 to 1: the share of the job's expected time done, moving on between the worker's updates at the "
+        "expected pace.",
+    )
     eta_seconds = serializers.FloatField(
         source="restoration.eta_seconds",
         read_only=True,
         allow_null=True,
-        help_text="While queued: how long the job will take once it starts; while running: the time left.",
+        help_text="About how long until the result is ready: while queued, the wait and the job's own time; while "
+        "running, the time left. Null when the model's speed is not known yet, and once done.",
+    )
+    wait_seconds = serializers.FloatField(
+        source="restoration.wait_seconds",
+        read_only=True,
+        allow_null=True,
+        help_text="While queued: about how long until it starts (the time of the jobs really ahead of it, shared "
+        "among its queue's workers).",
     )
     queue_position = serializers.IntegerField(
         source="restoration.queue_position",
         read_only=True,
         allow_null=True,
-        help_text="While queued: how many jobs are ahead of this one.",
+        help_text="While queued: how many jobs will start before this one, those running on its queue included "
+        "(people take turns: one user's many photos count once).",
     )
     error = serializers.CharField(source="restoration.error", read_only=True, help_text="Why the job failed.")
     strength = serializers.FloatField(
@@ -201,16 +215,17 @@ class PhotoSerializer(serializers.ModelSerializer):
     result_url = serializers.SerializerMethodField()
     result_preview_url = serializers.SerializerMethodField()
     kernel_url = serializers.SerializerMethodField()
+    glimpse_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Photo
         fields = [
             "id", "original_name", "width", "height", "created", "notes",
-            "status", "progress", "eta_seconds", "queue_position", "error", "strength", "processing_seconds", "finished",
+            "status", "progress", "eta_seconds", "wait_seconds", "queue_position", "error", "strength", "processing_seconds", "finished",
             "model", "model_name", "method", "verdict", "verdict_reason", "decision", "precision", "kernel_size",
             "metrics", "has_reference", "urls_expire_in",
             "original_url", "reference_url", "thumbnail_url", "preview_url", "result_url", "result_preview_url",
-            "kernel_url",
+            "kernel_url", "glimpse_url",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -280,3 +295,10 @@ class PhotoSerializer(serializers.ModelSerializer):
     )
     def get_kernel_url(self, photo: Photo) -> str | None:
         return self._url(photo.restoration.kernel_image)
+
+    @_url_field(
+        "While a long Best quality job runs: the centre of the photo, 512 px square at full resolution, deblurred "
+        "first (JPEG); null otherwise."
+    )
+    def get_glimpse_url(self, photo: Photo) -> str | None:
+        return self._url(photo.restoration.result_glimpse)

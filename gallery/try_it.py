@@ -92,6 +92,7 @@ def accept_try_it(
     kind: str,
     strength: float,
     choice: str = Choice.AUTO,
+    address: str | None = None,
 ) -> Photo:
     """Blur an uploaded sharp photo and keep the pair as an upload with its reference:
     the blurred image is the photo, the sharp one its reference."""
@@ -105,4 +106,5 @@ def accept_try_it(
         notes=decoded.notes + notes,
         choice=choice,
         synthetic_blur={"kind": kind, "strength": strength},
+        address=address,
     )

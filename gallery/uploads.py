@@ -88,26 +88,34 @@ def _check_quota(user: AbstractBaseUser, new_bytes: int) -> None:
         )
 
 
-def waiting_pixels(user: AbstractBaseUser) -> int:
-    """The pixels of the user's photos whose jobs are queued or running."""
-    waiting = Photo.objects.filter(owner=user, restoration__status__in=[Restoration.Status.QUEUED, Restoration.Status.RUNNING])
+def waiting_pixels(**whose) -> int:
+    """The pixels of the photos whose jobs are queued or running, of an owner (owner=user)
+    or sent from an address (restoration__submitted_from=address)."""
+    waiting = Photo.objects.filter(restoration__status__in=[Restoration.Status.QUEUED, Restoration.Status.RUNNING], **whose)
     return waiting.aggregate(pixels=Sum(F("width") * F("height")))["pixels"] or 0
 
 
-def _check_limits(user: AbstractBaseUser, pixels: int) -> None:
-    """The user's queue of work, then their upload rate, in photos and in megapixels.
-    The rate is counted atomically, so uploads sent at once cannot all slip past it; the
-    queue is read without a lock, so they can overrun it by a few photos at most."""
-    waiting = waiting_pixels(user)
+def _check_queue(waiting: int, pixels: int, limit_megapixels: int, whose: str) -> None:
     # A photo is let in on its own whatever its size (UPLOAD_MAX_PIXELS bounds that).
-    if waiting and waiting + pixels > settings.UPLOAD_QUEUE_MEGAPIXELS * 1_000_000:
+    if waiting and waiting + pixels > limit_megapixels * 1_000_000:
         raise UploadLimited(
-            f"You have {waiting / 1e6:.0f} MP waiting to be deblurred and this photo is {pixels / 1e6:.1f} MP; "
-            f"at most {settings.UPLOAD_QUEUE_MEGAPIXELS} MP may wait. Wait for some to finish, or cancel some, "
-            "then send it again.",
+            f"{whose} {waiting / 1e6:.0f} MP waiting to be deblurred and this photo is {pixels / 1e6:.1f} MP; "
+            f"at most {limit_megapixels} MP may wait. Wait for some to finish, or cancel some, then send it again.",
             code="queue_full",
             retry_after=QUEUE_FULL_RETRY_SECONDS,
         )
+
+
+def _check_limits(user: AbstractBaseUser, pixels: int, address: str | None) -> None:
+    """The user's queue of work and their address's, then the user's upload rate, in photos
+    and in megapixels. The rate is counted atomically, so uploads sent at once cannot all
+    slip past it; the queues are read without a lock, so they can overrun them by a few
+    photos at most."""
+    _check_queue(waiting_pixels(owner=user), pixels, settings.UPLOAD_QUEUE_MEGAPIXELS, "You have")
+    if address:
+        # Many new accounts from one address would each have a queue of their own.
+        waiting = waiting_pixels(restoration__submitted_from=address)
+        _check_queue(waiting, pixels, settings.UPLOAD_ADDRESS_QUEUE_MEGAPIXELS, "Your network address has")
     photos, megapixels = Rate.parse(settings.UPLOAD_RATE_PHOTOS), Rate.parse(settings.UPLOAD_RATE_MEGAPIXELS)
     in_pixels = Rate(megapixels.limit * 1_000_000, megapixels.window)
     if wait := take(Charge(f"upload-photos:{user.pk}", photos), Charge(f"upload-pixels:{user.pk}", in_pixels, pixels)):
@@ -170,6 +178,7 @@ def accept_photo(
     reference: BinaryIO | None = None,
     strength: float = 1.0,
     choice: str = Choice.AUTO,
+    address: str | None = None,
 ) -> Photo:
     """Validate one upload (and its optional sharp reference), store it, and
     queue its deblurring job, with the model choice it is for, once the rows are
@@ -186,6 +195,7 @@ def accept_photo(
         notes=decoded.notes,
         strength=strength,
         choice=choice,
+        address=address,
     )
 
 
@@ -199,10 +209,12 @@ def keep_photo(
     strength: float = 1.0,
     choice: str = Choice.AUTO,
     synthetic_blur: dict | None = None,
+    address: str | None = None,
 ) -> Photo:
     """Store a decoded photo (and its reference, of the same size) under generated names
-    within the user's quota and upload limits, and queue its job once the rows are committed."""
-    _check_limits(user, image.width * image.height)
+    within the user's quota and upload limits, and queue its job once the rows are committed.
+    `address` is the client's, for the limits and the queue's turns (gallery.queueing)."""
+    _check_limits(user, image.width * image.height, address)
     photo_id = uuid.uuid4()
     owned = photo_file_names(photo_id)
     names = {field: owned[field] for field in ("original", "thumbnail", "preview")}
@@ -232,7 +244,10 @@ def keep_photo(
                 synthetic_blur=synthetic_blur or {},
                 **names,
             )
-            restoration = Restoration.objects.create(photo=photo, strength=strength, choice=choice)
+            restoration = Restoration.objects.create(
+                photo=photo, strength=strength, choice=choice, submitted_from=address,
+                **jobs.placement(choice, photo.megapixels),
+            )  # fmt: skip
             transaction.on_commit(lambda: jobs.enqueue(restoration.pk), robust=True)
     except Exception:
         jobs.delete_quietly(list(files))

@@ -4,7 +4,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from deblursite.client_ip import client_ip
 from inference.images import ImageRejected
 from inference.models import Choice, ServingChoice, Verdict
 
@@ -39,6 +39,8 @@ FILES = {
     "result-thumbnail": ("restoration", "result_thumbnail", None),
     # The blur the kernel engine estimated, drawn as the camera's path.
     "kernel": ("restoration", "kernel_image", "-blur-kernel.png"),
+    # A long job's first look at the centre of the photo, while the rest runs.
+    "glimpse": ("restoration", "result_glimpse", None),
 }
 # URL name of each result download -> its format: at the saved strength, as every download
 # of a result is (gallery.downloads.FORMATS names its field and file name).
@@ -63,7 +65,7 @@ def _announce_queued(request: HttpRequest, photos: list[Photo]) -> None:
         messages.success(request, f"{len(photos)} photo{'s' if len(photos) != 1 else ''} queued for deblurring.")
 
 
-def _upload_answer(form: UploadForm, user: AbstractBaseUser) -> JsonResponse:
+def _upload_answer(form: UploadForm, request: HttpRequest) -> JsonResponse:
     """The page's script sends each photo, with its reference, on its own: the answer says
     which of the two files a refusal is about, so the page can mark just that one."""
     if not form.is_valid():
@@ -73,7 +75,10 @@ def _upload_answer(form: UploadForm, user: AbstractBaseUser) -> JsonResponse:
         return JsonResponse({"field": "image", "error": "Send one photo per request."}, status=400)
     image, reference = form.cleaned_data["images"][0], form.references()[0]
     try:
-        photo = accept_photo(user, image, original_name=image.name, reference=reference, choice=form.cleaned_data["model"])
+        photo = accept_photo(
+            request.user, image, original_name=image.name, reference=reference, choice=form.cleaned_data["model"],
+            address=client_ip(request),
+        )  # fmt: skip
     except UploadLimited as exc:
         # About neither file: the page lets the same photo be sent again.
         answer = {"field": None, "error": exc.message, "code": exc.code}
@@ -90,14 +95,15 @@ def _upload_answer(form: UploadForm, user: AbstractBaseUser) -> JsonResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and "application/json" in request.headers.get("Accept", ""):
-        return _upload_answer(form, request.user)
+        return _upload_answer(form, request)
     if request.method == "POST" and form.is_valid():
         accepted = []
         for image, reference in zip(form.cleaned_data["images"], form.references()):
             try:
                 photo = accept_photo(
-                    request.user, image, original_name=image.name, reference=reference, choice=form.cleaned_data["model"]
-                )
+                    request.user, image, original_name=image.name, reference=reference, choice=form.cleaned_data["model"],
+                    address=client_ip(request),
+                )  # fmt: skip
             except (ImageRejected, StorageUnavailable) as exc:
                 messages.error(request, f"{image.name}: {exc}")
                 continue
@@ -125,7 +131,10 @@ def try_it(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         image, kind, strength, choice = (form.cleaned_data[name] for name in ("image", "kind", "strength", "model"))
         try:
-            photo = accept_try_it(request.user, image, original_name=image.name, kind=kind, strength=strength / 100, choice=choice)
+            photo = accept_try_it(
+                request.user, image, original_name=image.name, kind=kind, strength=strength / 100, choice=choice,
+                address=client_ip(request),
+            )  # fmt: skip
         except UploadRejected as exc:
             form.add_error("image", exc.message)
         except StorageUnavailable as exc:
@@ -243,10 +252,12 @@ def status(request: HttpRequest, pk: UUID) -> JsonResponse:
     return JsonResponse(
         {
             "status": job.status,
-            "progress": job.progress,
+            "progress": job.live_progress,
             "error": job.error or None,
             "eta_seconds": job.eta_seconds,
+            "wait_seconds": job.wait_seconds,
             "queue_position": job.queue_position,
+            "glimpse_url": reverse("gallery:file", args=[pk, "glimpse"]) if job.result_glimpse else None,
         }
     )
 

@@ -1,18 +1,24 @@
 """How fast each model deblurs on this site's workers: seconds of inference per megapixel,
-kept per kind of worker in `ModelVersion.speed`, for the time estimates users see.
+kept per kind of worker and precision in `ModelVersion.speed` ("cpu-bfloat16"), and what a
+job should take as a whole (expected), for routing and for the times users see.
 
 Web processes read the figures; only workers import TensorFlow (worker_kind)."""
 
 import functools
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
-from inference.models import ModelVersion
+from inference import kernels
+from inference.models import Choice, ModelVersion
 
 # Weight of the newest job in the moving average: recent jobs count most (a new worker
 # machine, a new TensorFlow), and one odd photo does not swing the estimate.
 SMOOTHING = 0.3
+# After inference: the figures, the result's PNG, JPEG and WebP and its two previews, per
+# megapixel (bench/eta.py, 2 cores with AVX-512, 2026-12-07).
+FINISHING_SECONDS_PER_MEGAPIXEL = 0.8
 
 
 @functools.cache
@@ -23,8 +29,20 @@ def worker_kind() -> str:
     return "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
 
 
+def worker_key(precision: str) -> str:
+    """The key of this worker's figures: its kind and the precision it ran the model in."""
+    return f"{worker_kind()}-{precision}"
+
+
+def describe_key(key: str) -> str:
+    """"cpu-bfloat16" as "CPU, bfloat16"; older figures' keys name the kind only."""
+    kind, _, precision = key.partition("-")
+    return f"{kind.upper()}, {precision}" if precision else kind.upper()
+
+
 def record(version: ModelVersion, kind: str, seconds: float, megapixels: float) -> None:
-    """Fold one job's inference time into the version's moving average for this kind of worker."""
+    """Fold one job's inference time into the version's moving average for this kind of
+    worker and precision (worker_key)."""
     if megapixels <= 0:
         return
     sample = seconds / megapixels
@@ -45,7 +63,8 @@ def record(version: ModelVersion, kind: str, seconds: float, megapixels: float) 
 
 
 def seconds_per_megapixel(version: ModelVersion) -> tuple[str, float] | None:
-    """(worker kind, seconds per megapixel) on the kind of worker that ran the version last;
+    """(worker key, seconds per megapixel) on the kind of worker and precision that ran the
+    version last, as the next job most likely runs it;
     before any job ran, the figure its model card measured (a `seconds_per_megapixel[_<hardware>]`
     metric, the hardware standing for the kind); None when neither is known."""
     if version.speed:
@@ -55,3 +74,36 @@ def seconds_per_megapixel(version: ModelVersion) -> tuple[str, float] | None:
         if key.startswith("seconds_per_megapixel") and isinstance(value, (int, float)):
             return key.removeprefix("seconds_per_megapixel").lstrip("_") or "card", value
     return None
+
+
+def network_seconds(key: str, megapixels: float) -> float | None:
+    """The inference time of the model serving the choice `key` on this photo, or None when
+    none serves it or its speed is unknown."""
+    version = ModelVersion.serving(key)
+    measured = seconds_per_megapixel(version) if version else None
+    return megapixels * measured[1] if measured else None
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a job should take, in seconds, from the figures above. `seconds` is the likely
+    time (Auto and Fast: the kernel engine's, as most photos stay there); `longest` adds the
+    network that Auto and Fast hand some photos to, for the queue the job goes to. None
+    where a network's speed is unknown."""
+
+    seconds: float | None
+    longest: float | None
+
+
+def expected(choice: str, megapixels: float) -> Expected:
+    finishing = FINISHING_SECONDS_PER_MEGAPIXEL * megapixels
+    if choice == Choice.BEST:
+        network = network_seconds(choice, megapixels)
+        total = None if network is None else network + finishing
+        return Expected(total, total)
+    budget = kernels.QUICK if choice == Choice.FAST else kernels.FULL
+    engine = budget.seconds(megapixels) + finishing
+    if choice == Choice.SHAKE:
+        return Expected(engine, engine)
+    fallback = network_seconds(Choice.FAST if choice == Choice.FAST else Choice.BEST, megapixels)
+    return Expected(engine, None if fallback is None else engine + fallback)

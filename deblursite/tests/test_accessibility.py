@@ -102,7 +102,7 @@ def test_no_serious_accessibility_violations_on_any_page(
     live_server, chromium, browser_page, alice, media_storage, monkeypatch
 ):
     assert AXE.exists(), "axe-core is missing: run `make test` (npm ci) first"
-    monkeypatch.setattr("gallery.tasks.deblur.delay", lambda restoration_id: None)
+    monkeypatch.setattr("gallery.jobs.send", lambda restoration_id, queue: None)
     serve_models()
     phone_context = chromium.new_context(viewport=PHONE, color_scheme="dark")
     pages = {"desktop": browser_page, "phone, dark": phone_context.new_page()}

@@ -41,12 +41,12 @@ def jobs_run_here(monkeypatch):
         finally:
             connection.close()
 
-    def delay(restoration_id: int) -> None:
+    def send(restoration_id: int, queue: str) -> None:
         thread = threading.Thread(target=run, args=(restoration_id,), daemon=True)
         threads.append(thread)
         thread.start()
 
-    monkeypatch.setattr("gallery.tasks.deblur.delay", delay)
+    monkeypatch.setattr("gallery.jobs.send", send)
     yield threads
     for thread in threads:
         thread.join(timeout=120)

@@ -109,7 +109,7 @@ def api(live_server, active_model, settings, monkeypatch, django_user_model):
     cache.clear()
     # No worker runs, and nothing goes to the broker: the one job that must
     # finish is run right here.
-    monkeypatch.setattr("gallery.tasks.deblur.delay", lambda restoration_id: None)
+    monkeypatch.setattr("gallery.jobs.send", lambda restoration_id, queue: None)
 
     user = django_user_model.objects.create_user("schemathesis", "st@example.com", PASSWORD)
     # Camera shake: the kernel engine always leaves a kernel, so its fields are in the answers checked.

@@ -17,7 +17,7 @@ from scipy import ndimage
 from gallery import jobs
 from gallery.models import Photo, Restoration
 from gallery.uploads import accept_photo, delete_photo
-from inference import kernels
+from inference import kernels, speed
 from inference.kernels.drawing import kernel_extent
 from training.degrade import trajectory_kernel
 
@@ -70,7 +70,7 @@ def stored(name: str) -> Image.Image:
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch):
-    monkeypatch.setattr("gallery.tasks.deblur.delay", lambda restoration_id: None)
+    monkeypatch.setattr("gallery.jobs.send", lambda restoration_id, queue: None)
 
 
 @pytest.fixture
@@ -372,7 +372,9 @@ def test_a_queued_auto_or_shake_job_expects_the_kernel_engines_time(alice, media
     for choice in ("auto", "shake"):
         photo = accept_photo(alice, upload("big.png", png(np.zeros((500, 1000, 3), np.uint8)), "image/png"),
                              original_name="big.png", choice=choice)  # fmt: skip
-        assert photo.restoration.eta_seconds == pytest.approx(0.5 * kernels.SECONDS_PER_MEGAPIXEL)
+        expected = kernels.FULL.seconds(0.5) + 0.5 * speed.FINISHING_SECONDS_PER_MEGAPIXEL
+        assert photo.restoration.expected_seconds == pytest.approx(expected)
+        assert photo.restoration.eta_seconds == pytest.approx(photo.restoration.wait_seconds + expected)
 
 
 def test_models_lists_the_four_choices(client, two_models):

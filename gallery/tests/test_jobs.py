@@ -13,7 +13,7 @@ from PIL import Image
 from gallery import jobs
 from gallery.models import Restoration
 from gallery.uploads import accept_photo
-from inference import metrics, speed
+from inference import kernels, metrics, speed
 from inference.models import ModelVersion
 
 from .conftest import photo_bytes, upload
@@ -162,7 +162,7 @@ def test_dead_workers_job_is_queued_again_and_completes(alice, active_model, set
     jobs.claim(job.pk)  # a worker took it, then died: no more heartbeats
     Restoration.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS + 1))
     sent = []
-    monkeypatch.setattr("gallery.tasks.deblur.delay", sent.append)
+    monkeypatch.setattr("gallery.jobs.send", lambda restoration_id, queue: sent.append(restoration_id))
 
     assert jobs.requeue_stale() == [job.pk]
     assert sent == [job.pk]
@@ -175,7 +175,7 @@ def test_dead_workers_job_is_queued_again_and_completes(alice, active_model, set
 def test_job_whose_message_was_lost_is_queued_again(alice, media_storage, monkeypatch):
     job = new_job(alice)  # on_commit never ran: as if the broker was down
     sent = []
-    monkeypatch.setattr("gallery.tasks.deblur.delay", sent.append)
+    monkeypatch.setattr("gallery.jobs.send", lambda restoration_id, queue: sent.append(restoration_id))
 
     assert jobs.requeue_stale() == [job.pk]
     assert reload(job).enqueued_at is not None
@@ -316,21 +316,26 @@ def test_a_finished_job_adds_its_inference_time_to_the_models_speed(alice, activ
     jobs.run(job.pk)
     whole_job = time.monotonic() - started
 
-    figures = ModelVersion.objects.get(pk=active_model.pk).speed[speed.worker_kind()]
+    # Kept per kind of worker and precision.
+    figures = ModelVersion.objects.get(pk=active_model.pk).speed[f"{speed.worker_kind()}-float32"]
     assert figures["jobs"] == 1
     # Inference only: at least the time in engine.deblur, less than the whole job.
     assert 0.2 / 0.005 <= figures["seconds_per_megapixel"] < whole_job / 0.005
 
 
-def test_a_queued_job_estimates_its_time_from_the_speed_of_the_model_serving_its_choice(alice, two_models):
-    speed.record(two_models["best"], "cpu", seconds=40.0, megapixels=1.0)
-    speed.record(two_models["fast"], "cpu", seconds=2.0, megapixels=1.0)
-    size = (1000, 500)  # half a megapixel
+def test_a_queued_job_expects_its_models_measured_time_and_the_finishing(alice, two_models):
+    speed.record(two_models["best"], "cpu-float32", seconds=40.0, megapixels=1.0)
+    speed.record(two_models["fast"], "cpu-float32", seconds=2.0, megapixels=1.0)
+    finishing = 0.5 * speed.FINISHING_SECONDS_PER_MEGAPIXEL
 
-    best, fast = (new_job(alice, content=photo_bytes(size=size), choice=choice) for choice in ("best", "fast"))
+    best = reload(new_job(alice, content=photo_bytes(size=(1000, 500)), choice="best"))  # half a megapixel
 
-    assert reload(best).eta_seconds == pytest.approx(20.0)
-    assert reload(fast).eta_seconds == pytest.approx(1.0)
+    assert best.expected_seconds == pytest.approx(20.0 + finishing)
+    assert best.wait_seconds == 0 and best.eta_seconds == pytest.approx(best.expected_seconds)
+    # Fast tries the kernel engine on its quick budget first, and is routed by the network it may hand the photo to.
+    fast = speed.expected("fast", 0.5)
+    assert fast.seconds == pytest.approx(kernels.QUICK.seconds(0.5) + finishing)
+    assert fast.longest == pytest.approx(fast.seconds + 1.0)
 
 
 def test_a_queued_job_without_a_measured_speed_has_no_estimate(alice, active_model):
@@ -338,7 +343,7 @@ def test_a_queued_job_without_a_measured_speed_has_no_estimate(alice, active_mod
 
 
 def test_the_queue_position_counts_running_jobs_and_those_queued_before(alice, bob, media_storage, monkeypatch):
-    monkeypatch.setattr("gallery.tasks.deblur.delay", lambda restoration_id: None)
+    monkeypatch.setattr("gallery.jobs.send", lambda restoration_id, queue: None)
     first, second, third = (new_job(user) for user in (alice, bob, alice))
     for job in (first, second, third):
         jobs.enqueue(job.pk)

@@ -18,21 +18,26 @@ def new_photo(user, choice: str = "best", size=(96, 64)) -> Photo:
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch):
-    monkeypatch.setattr("gallery.tasks.deblur.delay", lambda restoration_id: None)
+    monkeypatch.setattr("gallery.jobs.send", lambda restoration_id, queue: None)
 
 
-def test_a_queued_photo_says_how_long_it_will_take_and_how_many_are_ahead(alice_client, alice, bob, two_models):
-    speed.record(two_models["best"], "cpu", seconds=40.0, megapixels=1.0)
-    for user in (bob, bob):
+def test_a_queued_photo_says_how_many_start_first_and_when_it_will_start_and_be_ready(alice_client, alice, bob, two_models):
+    speed.record(two_models["best"], "cpu-float32", seconds=40.0, megapixels=1.0)
+    for user in (bob, bob):  # 0.006 MP each
         jobs.enqueue(new_photo(user).restoration.pk)
     photo = new_photo(alice, size=(1000, 1000))
     jobs.enqueue(photo.restoration.pk)
+    bobs_first = Restoration.objects.filter(photo__owner=bob).earliest("created")
 
     page = alice_client.get(reverse("gallery:detail", args=[photo.pk])).content.decode()
     status = alice_client.get(reverse("gallery:status", args=[photo.pk])).json()
 
-    assert "Waiting for a worker: 2 photos ahead of it" in page and "about 40 s once it starts" in page
-    assert status["eta_seconds"] == pytest.approx(40.0) and status["queue_position"] == 2
+    # Bob's second photo waits for Alice's first: people take turns.
+    own = 40.0 + speed.FINISHING_SECONDS_PER_MEGAPIXEL
+    assert status["queue_position"] == 1 and status["wait_seconds"] == pytest.approx(bobs_first.expected_seconds)
+    assert status["eta_seconds"] == pytest.approx(bobs_first.expected_seconds + own)
+    assert "Waiting for a worker: 1 photo ahead of it" in page
+    assert f"starts in about {status['wait_seconds']:.0f} s · ready in about {status['eta_seconds']:.0f} s" in page
     assert '<dd id="model">Best quality</dd>' in page
 
 

@@ -70,7 +70,7 @@ def max_error(image: Image.Image, expected: np.ndarray) -> float:
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch) -> list[int]:
     sent: list[int] = []
-    monkeypatch.setattr("gallery.tasks.deblur.delay", sent.append)
+    monkeypatch.setattr("gallery.jobs.send", lambda restoration_id, queue: sent.append(restoration_id))
     return sent
 
 

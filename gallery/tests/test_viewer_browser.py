@@ -48,7 +48,7 @@ def band(page, left: float, right: float) -> np.ndarray:
 
 
 def test_viewer_split_zoom_pan_hold_reference_and_strength(live_server, chromium, browser_page, alice, media_storage, monkeypatch):
-    monkeypatch.setattr("gallery.tasks.deblur.delay", lambda restoration_id: None)
+    monkeypatch.setattr("gallery.jobs.send", lambda restoration_id, queue: None)
     rng = np.random.default_rng(4)
     dark = rng.integers(0, 100, size=(SIZE[1], SIZE[0], 3), dtype=np.uint8)
     original, output = Image.fromarray(dark), Image.fromarray(255 - dark)

@@ -24,20 +24,29 @@ WINDOW = 640
 class Budget:
     """How much work the engine spends on a photo: the working copy's long side and the
     estimation window (pixels), how fast the deconvolution's coupling grows (fewer steps),
-    and the gate's bound on the reblur spread (gate.MAX_REBLUR_SPREAD; None: not judged)."""
+    and the gate's bound on the reblur spread (gate.MAX_REBLUR_SPREAD; None: not judged).
+    What it costs, about, on one CPU worker, for time estimates: the estimation's seconds
+    whatever the size, and the full-resolution deconvolution's seconds per megapixel."""
 
     work_long_side: int
     window: int
     beta_growth: float
     max_reblur_spread: float | None
+    fixed_seconds: float
+    seconds_per_megapixel: float
+
+    def seconds(self, megapixels: float) -> float:
+        return self.fixed_seconds + self.seconds_per_megapixel * megapixels
 
 
-FULL = Budget(WORK_LONG_SIDE, WINDOW, deconvolve.BETA_GROWTH, gate.MAX_REBLUR_SPREAD)
+# Costs measured with the quarters' check (auto.run_kernel_engine) on 0.3 to 12 MP photos,
+# 2 cores with AVX-512 (bench/eta.py, 2026-12-07).
+FULL = Budget(WORK_LONG_SIDE, WINDOW, deconvolve.BETA_GROWTH, gate.MAX_REBLUR_SPREAD, 3.0, 1.85)
 # The Fast choice: a smaller working copy and window, and five deconvolution steps for six.
 # Its coarser deconvolution of a smaller copy leaves residuals that follow the content more:
 # real camera shake (kohler) spread up to 3.87, and judging it cost Fast 0.85 dB there,
 # while street scenes' copies are too small to judge (measured 2026-12-07).
-QUICK = Budget(640, 400, 4.0, None)
+QUICK = Budget(640, 400, 4.0, None, 1.7, 1.3)
 # The kernel's support at the working size, as a share of the long side, within bounds.
 KERNEL_SHARE = 0.04
 KERNEL_MIN, KERNEL_MAX = 31, 61
@@ -56,8 +65,6 @@ MIN_SIDE = 48
 # A photo whose strongest edges change by less than this (0 to 1) has nothing to learn a
 # blur from: a flat grey card, fog.
 MIN_EDGE = 4 / 255
-# What restore() costs, about, on one CPU worker: for a queued job's time estimate.
-SECONDS_PER_MEGAPIXEL = 6.0
 
 
 @dataclass

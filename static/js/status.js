@@ -44,13 +44,14 @@
     });
   }
 
+  const glimpse = document.getElementById("glimpse");
+
   function describe(job) {
     if (job.status === "queued") {
       const ahead = job.queue_position;
-      return [
-        "Waiting for a worker: " + ahead + (ahead === 1 ? " photo" : " photos") + " ahead of it",
-        job.eta_seconds !== null ? "about " + seconds(job.eta_seconds) + " once it starts" : "",
-      ];
+      let line = "starts in about " + seconds(job.wait_seconds);
+      if (job.eta_seconds !== null) line += " · ready in about " + seconds(job.eta_seconds);
+      return ["Waiting for a worker: " + ahead + (ahead === 1 ? " photo" : " photos") + " ahead of it", line];
     }
     let line = Math.round(job.progress * 100) + "%";
     if (job.eta_seconds !== null) line += " · about " + seconds(job.eta_seconds) + " left";
@@ -74,6 +75,10 @@
         }
         const [phaseText, detailText] = describe(job);
         bar.value = job.progress;
+        if (job.glimpse_url && glimpse.hidden) {
+          glimpse.querySelector("img").src = job.glimpse_url;
+          glimpse.hidden = false;
+        }
         show(phase, phaseText);
         show(detail, detailText);
         badge.className = "badge " + job.status;

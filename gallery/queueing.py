@@ -1,0 +1,134 @@
+"""Which queue a deblurring job goes to, and when it is released to it.
+
+Size: a job expected to take longer than LONG_JOB_SECONDS goes to the `deblur-long` queue,
+which has workers of its own, so that a short job never waits behind a long one.
+
+Fairness: the database holds every queued job; the broker holds, per queue, at most one
+job per user and one per address that has not started yet. The next is released when it
+starts, and goes to the back of the line: people take turns, however many photos one of
+them (or one address's many accounts) sent. Celery and Redis stay plain FIFO queues.
+
+start_order() plays that forward, for the queue positions and waits that people see."""
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import timing
+from .models import Restoration
+
+SHORT = "deblur"
+LONG = "deblur-long"
+QUEUES = (SHORT, LONG)
+
+
+def queue_for(longest_seconds: float | None) -> str:
+    """The queue of a job that may take this long (inference.speed.Expected.longest). A job
+    of unknown speed goes to the short queue: only a model that never ran has none, and its
+    first jobs measure it."""
+    if longest_seconds is not None and longest_seconds > settings.LONG_JOB_SECONDS:
+        return LONG
+    return SHORT
+
+
+def workers(queue: str) -> int:
+    return max(1, settings.QUEUE_WORKERS[queue])
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A queued job as fairness sees it: whose it is, from where, and how long it should take."""
+
+    pk: int
+    owner: int
+    address: str | None
+    seconds: float  # expected; 0 when unknown
+
+    @property
+    def turn_keys(self) -> set[tuple[str, object]]:
+        return {("owner", self.owner)} | ({("address", self.address)} if self.address else set())
+
+
+def releasable(line: Iterable[Waiting], held: Iterable[Waiting]) -> list[Waiting]:
+    """The held jobs (oldest first) that may join the line now: those whose owner and address
+    have no job in it."""
+    taken = set().union(*(job.turn_keys for job in line))
+    chosen = []
+    for job in held:
+        if not job.turn_keys & taken:
+            chosen.append(job)
+            taken |= job.turn_keys
+    return chosen
+
+
+def start_order(line: list[Waiting], held: list[Waiting]) -> list[Waiting]:
+    """The order in which a queue's jobs will start: the line first come first served, each
+    start releasing the held jobs it lets in (as release() does when a worker claims one)."""
+    line, held = deque(line), list(held)
+    order = []
+    while line or held:
+        for job in releasable(line, held):
+            line.append(job)
+            held.remove(job)
+        order.append(line.popleft())
+    return order
+
+
+def _waiting(job: Restoration) -> Waiting:
+    return Waiting(job.pk, job.photo.owner_id, job.submitted_from, job.expected_seconds or 0.0)
+
+
+def queued_on(queue: str) -> tuple[list[Waiting], list[Waiting]]:
+    """(line, held) of a queue: the released jobs in release order, the held ones oldest first."""
+    jobs = Restoration.objects.filter(status=Restoration.Status.QUEUED, queue=queue).select_related("photo")
+    line = [_waiting(job) for job in jobs.filter(enqueued_at__isnull=False).order_by("enqueued_at", "pk")]
+    held = [_waiting(job) for job in jobs.filter(enqueued_at__isnull=True).order_by("created", "pk")]
+    return line, held
+
+
+def release(queue: str) -> list[int]:
+    """Release the held jobs of a queue that fairness lets in, sending their messages once
+    the transaction commits; their ids. Safe to call any time, as often as one likes."""
+    from .jobs import send
+
+    with transaction.atomic():
+        # Locks the queue's queued rows: two releases at once cannot both let in one user's jobs.
+        list(
+            Restoration.objects.select_for_update(of=("self",))
+            .filter(status=Restoration.Status.QUEUED, queue=queue)
+            .values_list("pk", flat=True)
+        )
+        line, held = queued_on(queue)
+        chosen = releasable(line, held)
+        now = timezone.now()
+        for index, job in enumerate(chosen):
+            # Distinct times keep the release order, which is the line's order.
+            Restoration.objects.filter(pk=job.pk).update(enqueued_at=now + timedelta(microseconds=index))
+            transaction.on_commit(partial(send, job.pk, queue), robust=True)
+    return [job.pk for job in chosen]
+
+
+@dataclass(frozen=True)
+class Standing:
+    ahead: int  # jobs that will start before this one: its queue's running jobs, and those it waits for
+    wait_seconds: float
+
+
+def standing(job: Restoration) -> Standing:
+    """Where a queued job stands on its queue: the running jobs, and the queued ones that will
+    start before it (start_order), with their times shared among the queue's workers."""
+    now = timezone.now()
+    running = [run.run() for run in Restoration.objects.filter(status=Restoration.Status.RUNNING, queue=job.queue)]
+    left = [timing.seconds_left(run, now) or 0.0 for run in running if run]
+    ahead = []
+    for waiting in start_order(*queued_on(job.queue)):
+        if waiting.pk == job.pk:
+            break
+        ahead.append(waiting.seconds)
+    return Standing(len(running) + len(ahead), timing.wait_seconds(left, ahead, workers(job.queue)))
