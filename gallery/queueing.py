@@ -38,7 +38,7 @@ def queue_for(longest_seconds: float | None) -> str:
 
 
 def workers(queue: str) -> int:
-    return max(1, settings.QUEUE_WORKERS[queue])
+    return max(1, settings.QUEUE_WORKERS.get(queue, 1))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from accounts.tokens import issue_token
 from gallery import jobs
 from gallery.models import Photo, Restoration
 from gallery.uploads import accept_photo
+from inference import kernels, speed
 
 from .conftest import photo_bytes, upload
 from .test_upload import BAD_FILES, stored_names
@@ -147,9 +148,11 @@ def test_upload_answers_the_queued_photo_and_enqueues_its_job_on_commit(
     assert data["has_reference"] is True
     assert data["model"] == "auto" and data["model_name"] is None  # Auto, the default
     assert (data["method"], data["verdict"], data["verdict_reason"], data["decision"]) == (None, None, None, None)
-    # Auto's time is the kernel engine's, whatever the models' speeds.
-    assert data["finished"] is None and data["eta_seconds"] == pytest.approx(96 * 64 / 1e6 * 6.0)
-    assert data["queue_position"] == 0
+    # Auto's time is the kernel engine's, whatever the models' speeds; nothing is ahead of it.
+    megapixels = 96 * 64 / 1e6
+    expected = kernels.FULL.seconds(megapixels) + megapixels * speed.FINISHING_SECONDS_PER_MEGAPIXEL
+    assert data["finished"] is None and data["eta_seconds"] == pytest.approx(expected)
+    assert data["queue_position"] == 0 and data["wait_seconds"] == 0
     assert data["urls_expire_in"] == 300
     for name in ("original_url", "reference_url", "thumbnail_url", "preview_url"):
         assert local_path(data[name]).startswith("/photos/links/"), name
@@ -559,10 +562,9 @@ def test_detail_of_a_queued_photo(alice_api, alice, media_storage):
 
 
 def test_detail_of_a_queued_photo_estimates_its_time_and_says_how_many_are_ahead(alice_api, alice, bob, two_models):
-    from inference import speed
-
-    speed.record(two_models["fast"], "cpu", seconds=3.0, megapixels=1.0)
-    new_photo(bob, "ahead.jpg")
+    speed.record(two_models["best"], "cpu-float32", seconds=40.0, megapixels=1.0)
+    speed.record(two_models["fast"], "cpu-float32", seconds=3.0, megapixels=1.0)
+    ahead = new_photo(bob, "ahead.jpg")
     photo = new_photo(alice, size=(1000, 500), choice="fast")
     for job in Restoration.objects.order_by("created"):
         set_job(job.photo, enqueued_at=job.created)
@@ -570,17 +572,23 @@ def test_detail_of_a_queued_photo_estimates_its_time_and_says_how_many_are_ahead
     data = alice_api.get(detail_url(photo)).json()
 
     assert (data["status"], data["model"]) == ("queued", "fast")
-    assert data["eta_seconds"] == pytest.approx(0.5 * 3.0)
+    wait = Restoration.objects.get(photo=ahead).expected_seconds
+    assert data["wait_seconds"] == pytest.approx(wait)
+    assert data["eta_seconds"] == pytest.approx(wait + speed.expected("fast", 0.5).seconds)
     assert data["queue_position"] == 1
 
 
 def test_detail_of_a_running_job_estimates_the_time_left(alice_api, alice, media_storage):
     photo = new_photo(alice)
-    set_job(photo, status="running", progress=0.25, started_at=timezone.now() - timedelta(seconds=30))
+    now = timezone.now()
+    # A quarter done after 30 s of the 120 s expected, as the worker wrote a moment ago.
+    set_job(photo, status="running", progress=0.25, progress_cap=0.3, expected_seconds=120.0,
+            started_at=now - timedelta(seconds=30), heartbeat_at=now)  # fmt: skip
 
     data = alice_api.get(detail_url(photo)).json()
 
-    assert (data["status"], data["progress"], data["queue_position"]) == ("running", 0.25, None)
+    assert (data["status"], data["queue_position"], data["wait_seconds"]) == ("running", None, None)
+    assert data["progress"] == pytest.approx(0.25, abs=0.02)
     assert data["eta_seconds"] == pytest.approx(90, abs=3)
 
 
@@ -782,7 +790,7 @@ def test_retry_of_a_failed_job_queues_it_again_and_it_can_succeed(
     assert (data["status"], data["progress"], data["error"], data["finished"]) == ("queued", 0.0, "", None)
     job = Restoration.objects.get(photo=photo)
     assert job.attempts == 0 and job.enqueued_at is not None
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the old files' delete, then the message of the released job
     jobs.run(job.pk)
     assert alice_api.get(detail_url(photo)).json()["model_name"] == "late"
 
@@ -872,7 +880,9 @@ def test_models_lists_the_four_choices_with_no_model_while_none_is_installed(db)
     response = api_as().get(MODELS)
 
     assert response.status_code == 200
-    kernel_engine = {"needs_model": False, "available": True, "seconds_per_megapixel": 6.0, "model": None}
+    kernel_engine = {
+        "needs_model": False, "available": True, "seconds_per_megapixel": kernels.FULL.seconds_per_megapixel, "model": None,
+    }  # fmt: skip
     learned = {"needs_model": True, "available": False, "seconds_per_megapixel": None, "model": None}
     assert response.json() == [
         {"key": "auto", "label": "Auto", "description": CHOICE_HELP["auto"], **kernel_engine},

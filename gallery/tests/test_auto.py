@@ -387,6 +387,6 @@ def test_models_lists_the_four_choices(client, two_models):
     assert by_key["best"]["model"]["name"] == "tiny-best" and by_key["fast"]["model"]["name"] == "tiny-fast"
     for key in ("auto", "shake"):
         assert by_key[key]["model"] is None and not by_key[key]["needs_model"] and by_key[key]["available"]
-        assert by_key[key]["seconds_per_megapixel"] == kernels.SECONDS_PER_MEGAPIXEL
+        assert by_key[key]["seconds_per_megapixel"] == kernels.FULL.seconds_per_megapixel
     assert by_key["shake"]["description"] == "Hand-held shake and focus blur: estimates the blur and undoes it."
     assert by_key["best"]["needs_model"] and by_key["best"]["available"]

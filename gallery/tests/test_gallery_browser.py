@@ -55,6 +55,7 @@ def test_cancel_a_running_job_then_the_done_signal_and_the_gallery_zip(
     with monkeypatch.context() as patch:
         patch.setattr(jobs, "enqueue", lambda restoration_id: None)  # no worker ever gets this one
         soon = accept_photo(alice, upload("soon.jpg", photo_bytes(size=(320, 240), blur=1.5)), original_name="soon.jpg")
+    Restoration.objects.filter(photo=soon).update(queue="unserved")  # nor is it released on the workers' queues
     long = accept_photo(alice, upload("long.jpg", photo_bytes(size=(640, 480), blur=2.5)), original_name="long.jpg")
 
     page = browser_page

@@ -37,7 +37,10 @@ def test_upload_is_deblurred_by_a_worker_through_redis(client, alice, active_mod
     for photo in photos:
         status_url = reverse("gallery:status", args=[photo.pk])
         final = wait_for(lambda: (s := client.get(status_url).json())["status"] in ("succeeded", "failed") and s)
-        assert final == {"status": "succeeded", "progress": 1.0, "error": None, "eta_seconds": None, "queue_position": None}
+        assert final == {
+            "status": "succeeded", "progress": 1.0, "error": None, "eta_seconds": None, "wait_seconds": None,
+            "queue_position": None, "glimpse_url": None,
+        }  # fmt: skip
 
 
 @pytest.fixture

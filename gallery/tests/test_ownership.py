@@ -31,7 +31,8 @@ def routes(photo: Photo) -> list[tuple[str, str]]:
 
 def test_owner_reaches_every_file(client, alice, alices_photo):
     client.force_login(alice)
-    for kind in KINDS:
+    # A glimpse exists only while a long Best quality job runs (test_queues).
+    for kind in set(KINDS) - {"glimpse"}:
         response = client.get(reverse("gallery:file", args=[alices_photo.pk, kind]))
         assert response.status_code == 200, kind
         assert b"".join(response.streaming_content)
