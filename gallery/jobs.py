@@ -166,12 +166,15 @@ class _ProgressWriter:
         self.running = _still_claimed(job)
         self.began = time.monotonic()
         self.finishing = speed.FINISHING_SECONDS_PER_MEGAPIXEL * job.photo.megapixels
-        self.start, self.share, self.fraction = 0.0, 0.9, 0.0
+        self.start, self.share = 0.0, 0.9
+        self.milestones: list[float] = []
 
-    def begin(self, seconds: float | None, then: float = 0.0) -> None:
+    def begin(self, seconds: float | None, milestones: Sequence[float], then: float = 0.0) -> None:
         """A stage expected to take `seconds` starts now, and `then` seconds of later stages
         follow it: the job's expected time becomes the time so far, these, and the finishing.
-        With a speed unknown, the stage takes the progress up to 0.9 and its pace tells."""
+        `milestones` are the shares of the stage it reports at (after each tile), where the
+        pages' progress waits for the next report. With a speed unknown, the stage takes the
+        progress up to 0.9 and its pace tells."""
         elapsed = time.monotonic() - self.began
         if seconds is None:
             total: float | None = None
@@ -180,17 +183,13 @@ class _ProgressWriter:
         else:
             total = elapsed + seconds + then + self.finishing
             self.start, self.share = elapsed / total, seconds / total
-        self.fraction = 0.0
-        if not self._write(self.start, self.start, expected_seconds=total):
+        self.milestones = sorted(milestones)
+        if not self._write(self.start, self._cap(0.0), expected_seconds=total):
             raise JobCancelled()
 
     def __call__(self, fraction: float) -> None:
-        step = fraction - self.fraction
-        # Tiles are equal; the first of a stage says nothing of its length, so it is not guessed.
-        after = 1.0 if fraction >= 1.0 else min(1.0, fraction + step) if self.fraction else fraction
-        self.fraction = fraction
         progress = self.start + self.share * fraction
-        cap = 1.0 if fraction >= 1.0 else self.start + self.share * after
+        cap = self._cap(fraction)
         if time.monotonic() - self.last < PROGRESS_WRITE_SECONDS and fraction < 1.0:
             # One indexed read per tile: a cancel stops the job within a tile.
             still_running = reconnecting(self.running.exists)
@@ -198,6 +197,12 @@ class _ProgressWriter:
             still_running = self._write(progress, cap)
         if not still_running:
             raise JobCancelled()
+
+    def _cap(self, fraction: float) -> float:
+        """Where the progress may move on to before the next report: the next milestone, or
+        to the end once the stage is done, as the finishing or another stage follows."""
+        following = [milestone for milestone in self.milestones if milestone > fraction + 1e-9]
+        return self.start + self.share * following[0] if following else 1.0
 
     def _write(self, progress: float, cap: float, **fields) -> int:
         self.last = time.monotonic()
@@ -261,7 +266,9 @@ class _Networks:
         model = self.engine.load_version(version)
 
         def network(rgb: np.ndarray, progress: Callable[[float], None] | None) -> np.ndarray:
-            self.writer.begin(speed.network_seconds(key, rgb.shape[0] * rgb.shape[1] / 1e6), then)
+            tiles = self.engine.tile_count(model, rgb.shape, tile=settings.INFERENCE_TILE, overlap=settings.INFERENCE_OVERLAP)
+            milestones = [done / tiles for done in range(1, tiles + 1)]
+            self.writer.begin(speed.network_seconds(key, rgb.shape[0] * rgb.shape[1] / 1e6), milestones, then)
             started = time.monotonic()
             output = self.engine.deblur(
                 model, rgb, tile=settings.INFERENCE_TILE, overlap=settings.INFERENCE_OVERLAP, progress=progress
@@ -309,7 +316,7 @@ def process(job: Restoration) -> None:
             _glimpse(job, rgb, networks)
         else:
             budget = kernels.QUICK if job.choice == Choice.FAST else kernels.FULL
-            writer.begin(budget.seconds(job.photo.megapixels))
+            writer.begin(budget.seconds(job.photo.megapixels), [kernels.estimation_share(rgb.shape, budget), 1.0])
         outcome = auto.restore(job.choice, rgb, networks, writer)
         figures = _metrics(job, rgb, outcome.output)
         # A photo left as it was still has its result files (the input itself), so that its

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -143,6 +144,36 @@ def _run_tile(model: keras.Model, tile: np.ndarray, multiple: int) -> np.ndarray
     return np.clip(restored, 0.0, 1.0)
 
 
+@dataclass(frozen=True)
+class _Grid:
+    tile_height: int
+    tile_width: int
+    overlap: int
+    multiple: int
+    rows: list[int]
+    columns: list[int]
+
+
+def _grid(model: keras.Model, height: int, width: int, tile: int | None, overlap: int | None) -> _Grid:
+    """The tiles an image of this size goes through the model in (deblur)."""
+    default_tile, default_overlap = tiling(model)
+    tile = tile or default_tile
+    overlap = default_overlap if overlap is None else overlap
+    if not 0 <= 2 * overlap < tile:
+        raise ValueError(f"The overlap ({overlap}) must be under half the tile size ({tile}).")
+    multiple = nets.size_multiple(model)
+    tile_height = _tile_length(height, tile, overlap, multiple)
+    tile_width = _tile_length(width, tile, overlap, multiple)
+    rows, columns = _tile_starts(height, tile_height, overlap), _tile_starts(width, tile_width, overlap)
+    return _Grid(tile_height, tile_width, overlap, multiple, rows, columns)
+
+
+def tile_count(model: keras.Model, shape: tuple[int, ...], *, tile: int | None = None, overlap: int | None = None) -> int:
+    """How many tiles deblur() runs for an image of this shape: its progress steps."""
+    grid = _grid(model, shape[0], shape[1], tile, overlap)
+    return len(grid.rows) * len(grid.columns)
+
+
 def deblur(
     model: keras.Model,
     rgb: np.ndarray,
@@ -164,17 +195,10 @@ def deblur(
     """
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"Expected a uint8 RGB array of shape (H, W, 3), got {rgb.dtype} {rgb.shape}.")
-    default_tile, default_overlap = tiling(model)
-    tile = tile or default_tile
-    overlap = default_overlap if overlap is None else overlap
-    if not 0 <= 2 * overlap < tile:
-        raise ValueError(f"The overlap ({overlap}) must be under half the tile size ({tile}).")
     height, width = rgb.shape[:2]
-    multiple = nets.size_multiple(model)
-    tile_height = _tile_length(height, tile, overlap, multiple)
-    tile_width = _tile_length(width, tile, overlap, multiple)
-    rows = _tile_starts(height, tile_height, overlap)
-    columns = _tile_starts(width, tile_width, overlap)
+    grid = _grid(model, height, width, tile, overlap)
+    tile_height, tile_width, overlap, multiple = grid.tile_height, grid.tile_width, grid.overlap, grid.multiple
+    rows, columns = grid.rows, grid.columns
 
     result = np.empty_like(rgb)
     band = np.zeros((tile_height, width, 3), np.float32)

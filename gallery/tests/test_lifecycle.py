@@ -43,6 +43,24 @@ def test_upload_is_deblurred_by_a_worker_through_redis(client, alice, active_mod
         }  # fmt: skip
 
 
+def test_a_short_job_does_not_wait_behind_a_long_one_on_the_other_queue(client, alice, bob, active_model, worker):
+    from inference import speed
+
+    # Best quality at 400 s per megapixel: bob's 0.3 MP photo is a two-minute job.
+    speed.record(active_model, "cpu-float32", seconds=400.0, megapixels=1.0)
+    client.force_login(bob)
+    client.post(reverse("gallery:upload"), {"images": [upload("big.jpg", photo_bytes(size=(640, 480)))], "model": "best"})
+    client.force_login(alice)
+    client.post(reverse("gallery:upload"), {"images": [upload("small.jpg", photo_bytes())], "model": "shake"})
+    big, small = Photo.objects.get(owner=bob), Photo.objects.get(owner=alice)
+
+    # This worker serves the short queue only: the long job is on the other.
+    status_url = reverse("gallery:status", args=[small.pk])
+    assert wait_for(lambda: client.get(status_url).json()["status"] == "succeeded")
+    job = Restoration.objects.get(photo=big)
+    assert (job.queue, job.status) == ("deblur-long", "queued")
+
+
 @pytest.fixture
 def shared_var(settings, tmp_path):
     """Storages in the folders where a worker in another process, with VAR_DIR set

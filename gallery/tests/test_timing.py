@@ -42,7 +42,7 @@ def test_progress_moves_on_within_a_tile_up_to_its_end():
     assert timing.progress_at(run, at(33)) == pytest.approx(0.275)
     assert timing.progress_at(run, at(50)) == pytest.approx(0.3)  # the tile ran long: the bar waits at its end
     assert timing.seconds_left(run, at(33)) == pytest.approx(120 * 0.725)
-    # A stage's first tile says nothing of its length: the bar waits for it.
+    # With the tile's end not known, the bar waits for the worker's report.
     assert timing.progress_at(Run(T0, at(0), progress=0.1, cap=0.1, expected=100.0), at(5)) == pytest.approx(0.1)
 
 
@@ -54,7 +54,7 @@ def simulate(pace: float, jitter: list[float], tiles: int = 20, expected: float 
     for k in range(1, tiles + 1):
         now += tile_seconds * pace * jitter[k % len(jitter)]
         fraction = k / tiles
-        cap = 1.0 if k == tiles else share * min(1.0, fraction + 1 / tiles) if k > 1 else share * fraction
+        cap = 1.0 if k == tiles else share * (fraction + 1 / tiles)
         written.append(Run(T0, at(now), progress=share * fraction, cap=cap, expected=expected))
     return written
 
@@ -104,18 +104,19 @@ def test_the_worker_writes_the_share_of_the_expected_time_and_where_the_tile_end
     writer = jobs._ProgressWriter(claimed)
     finishing = speed.FINISHING_SECONDS_PER_MEGAPIXEL
 
-    writer.begin(9.0)
+    writer.begin(9.0, [0.25, 0.5, 0.75, 1.0])
     row = Restoration.objects.get(pk=job.pk)
     assert row.expected_seconds == pytest.approx(9.0 + finishing, abs=0.1)
     share = 9.0 / row.expected_seconds
-    writes = []
+    writes = [row.progress, row.progress_cap]
     for fraction in (0.25, 0.5, 0.75, 1.0):
         writer(fraction)
         row = Restoration.objects.get(pk=job.pk)
         writes += [row.progress, row.progress_cap]
 
     assert writes == pytest.approx([
-        0.25 * share, 0.25 * share,  # the first tile: no guess at the next one's end
+        0.0, 0.25 * share,  # the first tile runs
+        0.25 * share, 0.5 * share,
         0.5 * share, 0.75 * share,
         0.75 * share, 1.0 * share,
         share, 1.0,  # the finishing follows

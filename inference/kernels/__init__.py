@@ -161,6 +161,12 @@ def unusable(gray: np.ndarray) -> str | None:
     return None
 
 
+def estimation_share(shape: tuple[int, ...], budget: Budget) -> float:
+    """The share of restore()'s time that the kernel's estimation takes, about: where its
+    progress stands once the kernel is known (the rest is the full-size deconvolution)."""
+    return budget.fixed_seconds / budget.seconds(shape[0] * shape[1] / 1e6)
+
+
 def restore(
     rgb: np.ndarray,
     *,
@@ -180,14 +186,14 @@ def restore(
         return KernelResult(rgb, None, noise_sigma(gray), gate.Verdict(passed=False, sharp=False, reasons=[why]))
     kernel, work, scale = estimated or estimate_kernel(gray, budget)
     if progress:
-        progress(0.3)
+        progress(estimation_share(rgb.shape, budget))
     noise = noise_sigma(work)
     full_kernel = full_size_kernel(kernel, scale)
     if gate.kernel_figures(kernel)["radius"] < gate.SHARP_RADIUS:
         return KernelResult(rgb, full_kernel, noise, gate.Verdict(passed=False, sharp=True))
     restored = deblur(rgb, full_kernel, noise_sigma(gray), budget)
     if progress:
-        progress(0.9)
+        progress(1.0)
     verdict = gate.check(work, estimate.downscale(luminance(restored), scale), kernel, noise, budget.max_reblur_spread)
     output = np.clip(np.rint(restored * 255), 0, 255).astype(np.uint8) if verdict.passed else rgb
     return KernelResult(output, full_kernel, noise, verdict)
