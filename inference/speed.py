@@ -16,9 +16,10 @@ from inference.models import Choice, ModelVersion
 # Weight of the newest job in the moving average: recent jobs count most (a new worker
 # machine, a new TensorFlow), and one odd photo does not swing the estimate.
 SMOOTHING = 0.3
-# After inference: the figures, the result's PNG, JPEG and WebP and its two previews, per
-# megapixel (bench/eta.py, 2 cores with AVX-512, 2026-12-07).
-FINISHING_SECONDS_PER_MEGAPIXEL = 0.8
+# After inference: the figures, the result's PNG, JPEG and WebP and its two previews, and
+# storing them, per megapixel (0.41 to 0.59 s/MP before storing, 0.3 to 12 MP, 2 cores with
+# AVX-512, 2026-12-07).
+FINISHING_SECONDS_PER_MEGAPIXEL = 0.6
 
 
 @functools.cache

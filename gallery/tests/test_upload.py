@@ -198,7 +198,7 @@ def test_upload_page_offers_both_choices_with_their_models_and_speed(alice_clien
     assert "tiny-fast" in fieldset and "The tiny DeblurGAN" in fieldset
     assert "About 3 s per megapixel on this site&#x27;s workers (CPU)." in fieldset
     assert "No deblurring network is installed" not in page
-    assert "About 3 s plus 1.85 s per megapixel." in fieldset  # Camera shake: the kernel engine
+    assert "About 3.8 s plus 1.75 s per megapixel." in fieldset  # Camera shake: the kernel engine
 
 
 def test_a_choice_without_a_model_is_disabled_and_says_why(alice_client, media_storage, tiny_model_file):

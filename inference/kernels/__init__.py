@@ -39,14 +39,16 @@ class Budget:
         return self.fixed_seconds + self.seconds_per_megapixel * megapixels
 
 
-# Costs measured with the quarters' check (auto.run_kernel_engine) on 0.3 to 12 MP photos,
-# 2 cores with AVX-512 (bench/eta.py, 2026-12-07).
-FULL = Budget(WORK_LONG_SIDE, WINDOW, deconvolve.BETA_GROWTH, gate.MAX_REBLUR_SPREAD, 3.0, 1.85)
+# Costs measured with the quarters' check (auto.run_kernel_engine) on kohler's photos resized
+# to 0.3 to 8 MP, 2 cores with AVX-512, 2026-12-07: the estimation 3.1 to 4.6 s, the
+# deconvolution and the gate 1.3 to 2.4 s per megapixel (the quick budget: 1.9 to 2.6 s,
+# 1.0 to 1.8 s per megapixel).
+FULL = Budget(WORK_LONG_SIDE, WINDOW, deconvolve.BETA_GROWTH, gate.MAX_REBLUR_SPREAD, 3.8, 1.75)
 # The Fast choice: a smaller working copy and window, and five deconvolution steps for six.
 # Its coarser deconvolution of a smaller copy leaves residuals that follow the content more:
 # real camera shake (kohler) spread up to 3.87, and judging it cost Fast 0.85 dB there,
 # while street scenes' copies are too small to judge (measured 2026-12-07).
-QUICK = Budget(640, 400, 4.0, None, 1.7, 1.3)
+QUICK = Budget(640, 400, 4.0, None, 2.2, 1.2)
 # The kernel's support at the working size, as a share of the long side, within bounds.
 KERNEL_SHARE = 0.04
 KERNEL_MIN, KERNEL_MAX = 31, 61
