@@ -12,10 +12,14 @@ app.autodiscover_tasks()
 
 
 @worker_ready.connect
-def log_inference_precision(**kwargs) -> None:
-    # The CPU decides the precision (inference.precision): say which this worker got.
+def log_inference_precision(sender, **kwargs) -> None:
+    # The hardware decides the precision (inference.precision): say which this worker got.
+    # Only deblurring workers load TensorFlow to ask the GPU.
     from django.conf import settings
 
+    from gallery.queueing import QUEUES
     from inference import precision
 
-    logging.getLogger(__name__).info(precision.why(settings.INFERENCE_PRECISION))
+    if not set(QUEUES) & set(sender.app.amqp.queues.consume_from):
+        return
+    logging.getLogger(__name__).info(precision.why(settings.INFERENCE_PRECISION, gpu=precision.gpu_capability()))

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from inference import nets  # registers the custom layers that load_model needs
 from inference.models import ModelVersion, ServingChoice
-from inference.precision import FLOAT32, in_precision, resolve
+from inference.precision import FLOAT32, gpu_capability, in_precision, resolve
 
 
 TILE = 512
@@ -60,8 +60,9 @@ def serving_version(choice: str = ServingChoice.Key.BEST) -> ModelVersion:
 
 
 def precision_for(architecture: str) -> str:
-    """The precision INFERENCE_PRECISION gives a network of this architecture on this CPU."""
-    return resolve(settings.INFERENCE_PRECISION, architecture)
+    """The precision INFERENCE_PRECISION gives a network of this architecture on this worker's
+    GPU, or its CPU."""
+    return resolve(settings.INFERENCE_PRECISION, architecture, gpu=gpu_capability())
 
 
 def load_version(version: ModelVersion) -> keras.Model:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 HARDWARE_BFLOAT16 = frozenset({"avx512_bf16", "amx_bf16"})
 # Architectures measured faster in bfloat16 on such CPUs, with outputs within 45 dB of float32.
 BFLOAT16_PAYS = frozenset({NAFNET, SRN})
+# NVIDIA GPUs with bfloat16 tensor cores: compute capability 8.0 (Ampere) and later. Older
+# ones emulate it. Not timed on a GPU worker yet: this follows the hardware, as for CPUs.
+GPU_BFLOAT16 = (8, 0)
 
 
 @functools.cache
@@ -41,20 +44,44 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
     return frozenset()
 
 
-def resolve(setting: str, architecture: str, flags: frozenset[str] | None = None) -> str:
-    """The precision a network of this architecture runs at under INFERENCE_PRECISION."""
+@functools.cache
+def gpu_capability() -> tuple[int, int] | None:
+    """The compute capability of the GPU that TensorFlow runs the networks on in this process,
+    or None on a CPU worker. Workers only: it loads TensorFlow."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return tf.config.experimental.get_device_details(gpus[0]).get("compute_capability") if gpus else None
+
+
+def _hardware_bfloat16(flags: frozenset[str] | None, gpu: tuple[int, int] | None) -> bool:
+    if gpu is not None:
+        return tuple(gpu) >= GPU_BFLOAT16
+    return bool((cpu_flags() if flags is None else flags) & HARDWARE_BFLOAT16)
+
+
+def resolve(
+    setting: str, architecture: str, flags: frozenset[str] | None = None, gpu: tuple[int, int] | None = None
+) -> str:
+    """The precision a network of this architecture runs at under INFERENCE_PRECISION, on the
+    GPU of this compute capability, or on the CPU with these flags when `gpu` is None."""
     if setting not in SETTINGS:
         raise ValueError(f"INFERENCE_PRECISION must be one of {', '.join(SETTINGS)}, not {setting!r}.")
     if setting != "auto":
         return setting
-    flags = cpu_flags() if flags is None else flags
-    return BFLOAT16 if flags & HARDWARE_BFLOAT16 and architecture in BFLOAT16_PAYS else FLOAT32
+    return BFLOAT16 if _hardware_bfloat16(flags, gpu) and architecture in BFLOAT16_PAYS else FLOAT32
 
 
-def why(setting: str, flags: frozenset[str] | None = None) -> str:
-    """A line for the worker's log: what the setting gives on this CPU, and why."""
+def why(setting: str, flags: frozenset[str] | None = None, gpu: tuple[int, int] | None = None) -> str:
+    """A line for the worker's log: what the setting gives on this CPU or GPU, and why."""
     if setting != "auto":
         return f"Inference precision: {setting} (INFERENCE_PRECISION)."
+    if gpu is not None:
+        chosen = BFLOAT16 if _hardware_bfloat16(None, gpu) else FLOAT32
+        return (
+            f"Inference precision: auto, {chosen} for {', '.join(sorted(BFLOAT16_PAYS))} on a GPU of compute capability "
+            f"{gpu[0]}.{gpu[1]} (bfloat16 from {GPU_BFLOAT16[0]}.{GPU_BFLOAT16[1]}), float32 for the other networks."
+        )
     flags = cpu_flags() if flags is None else flags
     found = sorted(flags & HARDWARE_BFLOAT16)
     if found:

@@ -25,13 +25,15 @@ def at(seconds: float) -> datetime:
 def test_the_total_is_the_expected_time_unless_the_job_runs_much_slower():
     on_pace = Run(T0, at(30), progress=0.25, cap=0.3, expected=120.0)
     a_little_slow = Run(T0, at(36), progress=0.25, cap=0.3, expected=120.0)  # 144 s at this pace
-    much_slower = Run(T0, at(60), progress=0.25, cap=0.3, expected=120.0)  # 240 s at this pace
+    much_slower = Run(T0, at(60), progress=0.25, cap=0.3, expected=120.0)  # 240 s at this pace, 90 s over 1.25x
     unknown = Run(T0, at(60), progress=0.25, cap=0.3, expected=None)
+    slow_start = Run(T0, at(30), progress=0.1, cap=0.5, expected=120.0)  # 300 s at this pace, a tenth in
 
     assert timing.total_seconds(on_pace) == 120.0
     assert timing.total_seconds(a_little_slow) == 120.0
-    assert timing.total_seconds(much_slower) == pytest.approx(240.0)
+    assert timing.total_seconds(much_slower) == pytest.approx(120.0 + 90.0)
     assert timing.total_seconds(unknown) == pytest.approx(240.0)
+    assert timing.total_seconds(slow_start) == 120.0  # too early to judge the pace
     assert timing.total_seconds(Run(T0, at(1), progress=0.0, cap=0.0, expected=None)) is None
 
 

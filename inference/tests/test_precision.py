@@ -37,6 +37,18 @@ def test_the_precision_follows_the_setting_the_cpu_and_the_network(setting, arch
     assert precision.resolve(setting, architecture, flags) == expected
 
 
+@pytest.mark.parametrize(
+    "gpu, expected",
+    [((8, 0), "bfloat16"), ((9, 0), "bfloat16"), ((7, 5), "float32")],
+)
+def test_on_a_gpu_its_compute_capability_decides_not_the_cpu(gpu, expected):
+    # A Turing GPU emulates bfloat16 whatever the host CPU has.
+    assert precision.resolve("auto", SRN, ZEN4, gpu=gpu) == expected
+    assert precision.resolve("auto", SRN, ZEN1, gpu=gpu) == expected
+    assert precision.resolve("auto", DEBLURGAN, ZEN4, gpu=gpu) == "float32"
+    assert f"auto, {expected} for nafnet, srn on a GPU of compute capability {gpu[0]}.{gpu[1]}" in precision.why("auto", gpu=gpu)
+
+
 def test_an_unknown_precision_is_refused_by_name():
     with pytest.raises(ValueError, match="must be one of auto, float32, bfloat16, not 'float16'"):
         precision.resolve("float16", SRN, ZEN4)
