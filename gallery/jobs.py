@@ -94,11 +94,22 @@ def send(restoration_id: int, queue: str) -> None:
     deblur.apply_async((restoration_id,), queue=queue)
 
 
+def glimpse_seconds(megapixels: float) -> float | None:
+    """The network's expected time on a Best quality job's glimpse; None when the job is
+    short enough to need none, or its speed is unknown."""
+    network = speed.network_seconds(Choice.BEST, megapixels)
+    if network is None or network <= GLIMPSE_AFTER_SECONDS:
+        return None
+    return network * min(1.0, GLIMPSE_SIDE**2 / 1e6 / megapixels)
+
+
 def placement(choice: str, megapixels: float) -> dict:
     """The fields that place a job: the queue its longest expected time calls for
-    (queueing.queue_for), and its expected time."""
+    (queueing.queue_for), and its expected time, a glimpse's included."""
     expected = speed.expected(choice, megapixels)
-    return {"queue": queueing.queue_for(expected.longest), "expected_seconds": expected.seconds}
+    glimpse = (glimpse_seconds(megapixels) if choice == Choice.BEST else None) or 0.0
+    seconds, longest = (None if value is None else value + glimpse for value in (expected.seconds, expected.longest))
+    return {"queue": queueing.queue_for(longest), "expected_seconds": seconds}
 
 
 def enqueue(restoration_id: int) -> None:
@@ -289,13 +300,12 @@ def _kernel_file(job: Restoration, kernel: np.ndarray | None) -> dict:
 def _glimpse(job: Restoration, rgb: np.ndarray, networks: _Networks) -> None:
     """A long Best quality job's first look: the network on the centre of the photo at full
     resolution, stored and named on the row at once, for the page to show while the rest runs."""
-    expected = speed.network_seconds(Choice.BEST, job.photo.megapixels)
-    if expected is None or expected <= GLIMPSE_AFTER_SECONDS:
+    if glimpse_seconds(job.photo.megapixels) is None:
         return
     height, width = rgb.shape[:2]
     top, left = max(0, (height - GLIMPSE_SIDE) // 2), max(0, (width - GLIMPSE_SIDE) // 2)
     centre = rgb[top : top + GLIMPSE_SIDE, left : left + GLIMPSE_SIDE]
-    network, _ = networks(Choice.BEST, then=expected)
+    network, _ = networks(Choice.BEST, then=speed.network_seconds(Choice.BEST, job.photo.megapixels))
     name = photo_file_names(job.photo_id)["result_glimpse"]
     job.result_glimpse.save(name, ContentFile(encode_jpeg(Image.fromarray(network(centre, None)))), save=False)
     if not reconnecting(lambda: _still_claimed(job).update(result_glimpse=name)):
