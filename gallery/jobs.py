@@ -271,6 +271,7 @@ class _Networks:
         self.version: ModelVersion | None = None
         self.precision = ""
         self.seconds = 0.0
+        self.began: float | None = None  # when the first network started
 
     def __call__(self, key: str, then: float = 0.0) -> tuple[auto.Network, str]:
         version = self.engine.serving_version(key)
@@ -281,6 +282,7 @@ class _Networks:
             milestones = [done / tiles for done in range(1, tiles + 1)]
             self.writer.begin(speed.network_seconds(key, rgb.shape[0] * rgb.shape[1] / 1e6), milestones, then)
             started = time.monotonic()
+            self.began = self.began or started
             output = self.engine.deblur(
                 model, rgb, tile=settings.INFERENCE_TILE, overlap=settings.INFERENCE_OVERLAP, progress=progress
             )
@@ -322,12 +324,16 @@ def process(job: Restoration) -> None:
     try:
         original = read_image(job.photo.original)
         rgb, alpha = split_alpha(original)
+        budget = speed.engine_budget(job.choice)
         if job.choice == Choice.BEST:
             _glimpse(job, rgb, networks)
         else:
-            budget = kernels.QUICK if job.choice == Choice.FAST else kernels.FULL
-            writer.begin(budget.seconds(job.photo.megapixels), [kernels.estimation_share(rgb.shape, budget), 1.0])
+            milestones = [kernels.estimation_share(rgb.shape, budget), 1.0]
+            writer.begin(speed.engine_seconds(budget, job.photo.megapixels), milestones)
+        engine_started = time.monotonic()
         outcome = auto.restore(job.choice, rgb, networks, writer)
+        # The kernel engine ran until a network took over, or to the end.
+        engine_seconds = (networks.began or time.monotonic()) - engine_started
         figures = _metrics(job, rgb, outcome.output)
         # A photo left as it was still has its result files (the input itself), so that its
         # downloads work like any other; its verdict says why.
@@ -393,6 +399,9 @@ def process(job: Restoration) -> None:
         delete_quietly([job.result_glimpse.name])
     if version is not None:
         speed.record(version, speed.worker_key(networks.precision), networks.seconds, job.photo.megapixels)
+    if outcome.method == Method.KERNEL:
+        # Only a whole run counts: a photo turned away early took a fraction of the cost.
+        speed.record_engine(budget, speed.worker_key(precision.FLOAT32), engine_seconds, job.photo.megapixels)
 
 
 def _drop_glimpse(job: Restoration) -> None:

@@ -171,3 +171,14 @@ def check_choice(choice: str) -> None:
     """A ValueError that says what the choices are, for anything else."""
     if choice not in ServingChoice.Key.values:
         raise ValueError(f"No choice {choice!r}: choose one of {', '.join(ServingChoice.Key.values)}.")
+
+
+class EngineSpeed(models.Model):
+    """How fast the kernel engine runs on this site's workers, for one budget (kernels.Budget):
+    its measured time over the cost the budget models, by worker kind (inference.speed)."""
+
+    budget = models.CharField(max_length=10, primary_key=True)
+    speed = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"kernel engine, {self.budget} budget"

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inference import kernels
-from inference.models import Choice, ModelVersion
+from inference.models import Choice, EngineSpeed, ModelVersion
 
 # Weight of the newest job in the moving average: recent jobs count most (a new worker
 # machine, a new TensorFlow), and one odd photo does not swing the estimate.
@@ -41,26 +41,48 @@ def describe_key(key: str) -> str:
     return f"{kind.upper()}, {precision}" if precision else kind.upper()
 
 
-def record(version: ModelVersion, kind: str, seconds: float, megapixels: float) -> None:
-    """Fold one job's inference time into the version's moving average for this kind of
-    worker and precision (worker_key)."""
-    if megapixels <= 0:
-        return
-    sample = seconds / megapixels
+def _fold(row: ModelVersion | EngineSpeed, kind: str, name: str, sample: float) -> None:
+    """Fold one job's figure into the row's moving average `name` for this kind of worker."""
     # A locked read-modify-write: two workers finishing at once both count.
     with transaction.atomic():
-        locked = ModelVersion.objects.select_for_update().filter(pk=version.pk).first()
+        locked = type(row).objects.select_for_update().filter(pk=row.pk).first()
         if locked is None:  # deleted while the job ran
             return
         figures = locked.speed.get(kind)
         if figures:
-            average = figures["seconds_per_megapixel"] + SMOOTHING * (sample - figures["seconds_per_megapixel"])
+            average = figures[name] + SMOOTHING * (sample - figures[name])
             jobs = figures["jobs"] + 1
         else:
             average, jobs = sample, 1
-        locked.speed[kind] = {"seconds_per_megapixel": average, "jobs": jobs, "updated": timezone.now().isoformat()}
+        locked.speed[kind] = {name: average, "jobs": jobs, "updated": timezone.now().isoformat()}
         locked.save(update_fields=["speed"])
-    version.speed = locked.speed
+    row.speed = locked.speed
+
+
+def record(version: ModelVersion, kind: str, seconds: float, megapixels: float) -> None:
+    """Fold one job's inference time into the version's moving average for this kind of
+    worker and precision (worker_key)."""
+    if megapixels > 0:
+        _fold(version, kind, "seconds_per_megapixel", seconds / megapixels)
+
+
+def record_engine(budget: kernels.Budget, kind: str, seconds: float, megapixels: float) -> None:
+    """Fold one job's kernel engine time into its budget's pace: the time over the cost the
+    budget models. Workers differ (cores, other work on them) and so do CPUs."""
+    row, _ = EngineSpeed.objects.get_or_create(budget=budget.name)
+    _fold(row, kind, "pace", seconds / budget.seconds(megapixels))
+
+
+def _latest(speed: dict) -> str:
+    return max(speed, key=lambda key: speed[key]["updated"])
+
+
+def engine_seconds(budget: kernels.Budget, megapixels: float) -> float:
+    """The kernel engine's expected time on this photo: the budget's modelled cost at the pace
+    measured on the kind of worker that ran it last, as modelled before any job ran."""
+    row = EngineSpeed.objects.filter(pk=budget.name).first()
+    pace = row.speed[_latest(row.speed)]["pace"] if row and row.speed else 1.0
+    return pace * budget.seconds(megapixels)
 
 
 def seconds_per_megapixel(version: ModelVersion) -> tuple[str, float] | None:
@@ -69,7 +91,7 @@ def seconds_per_megapixel(version: ModelVersion) -> tuple[str, float] | None:
     before any job ran, the figure its model card measured (a `seconds_per_megapixel[_<hardware>]`
     metric, the hardware standing for the kind); None when neither is known."""
     if version.speed:
-        kind = max(version.speed, key=lambda key: version.speed[key]["updated"])
+        kind = _latest(version.speed)
         return kind, version.speed[kind]["seconds_per_megapixel"]
     for key, value in sorted(version.metrics.items()):
         if key.startswith("seconds_per_megapixel") and isinstance(value, (int, float)):
@@ -83,6 +105,11 @@ def network_seconds(key: str, megapixels: float) -> float | None:
     version = ModelVersion.serving(key)
     measured = seconds_per_megapixel(version) if version else None
     return megapixels * measured[1] if measured else None
+
+
+def engine_budget(choice: str) -> kernels.Budget:
+    """The kernel engine's budget for a choice that runs it (inference.auto.restore)."""
+    return kernels.QUICK if choice == Choice.FAST else kernels.FULL
 
 
 @dataclass(frozen=True)
@@ -102,8 +129,7 @@ def expected(choice: str, megapixels: float) -> Expected:
         network = network_seconds(choice, megapixels)
         total = None if network is None else network + finishing
         return Expected(total, total)
-    budget = kernels.QUICK if choice == Choice.FAST else kernels.FULL
-    engine = budget.seconds(megapixels) + finishing
+    engine = engine_seconds(engine_budget(choice), megapixels) + finishing
     if choice == Choice.SHAKE:
         return Expected(engine, engine)
     fallback = network_seconds(Choice.FAST if choice == Choice.FAST else Choice.BEST, megapixels)

@@ -162,3 +162,31 @@ def test_a_short_best_job_has_no_glimpse(alice, active_model):
     job = accept_photo(alice, upload("a.jpg", photo_bytes()), original_name="a.jpg", choice="best").restoration
     jobs.run(job.pk)
     assert not default_storage.exists(f"results/{job.photo_id}-glimpse.jpg")
+
+
+def test_the_kernel_engines_measured_pace_scales_its_expected_time(alice, media_storage):
+    from inference import kernels
+
+    modelled = kernels.FULL.seconds(2.0)
+    assert speed.engine_seconds(kernels.FULL, 2.0) == pytest.approx(modelled)  # before any job ran
+
+    # A worker that shares its cores runs the engine at half the modelled speed.
+    speed.record_engine(kernels.FULL, "cpu-float32", seconds=2 * kernels.FULL.seconds(1.0), megapixels=1.0)
+
+    assert speed.engine_seconds(kernels.FULL, 2.0) == pytest.approx(2 * modelled)
+    assert speed.engine_seconds(kernels.QUICK, 2.0) == pytest.approx(kernels.QUICK.seconds(2.0))
+    job = accept_photo(alice, upload("a.jpg", photo_bytes(size=(2000, 1000))), original_name="a.jpg", choice="shake")
+    assert job.restoration.expected_seconds == pytest.approx(2 * modelled + 2.0 * speed.FINISHING_SECONDS_PER_MEGAPIXEL)
+
+
+def test_a_kernel_engine_job_records_its_pace(alice, media_storage):
+    from inference.models import EngineSpeed
+
+    from .test_auto import png, scene, shaken
+
+    job = accept_photo(alice, upload("s.png", png(shaken(scene(256))), "image/png"), original_name="s.png", choice="shake").restoration
+    jobs.run(job.pk)
+
+    assert Restoration.objects.get(pk=job.pk).method == "kernel"
+    figures = EngineSpeed.objects.get(budget="full").speed[f"{speed.worker_kind()}-float32"]
+    assert figures["jobs"] == 1 and figures["pace"] > 0

@@ -26,7 +26,8 @@ class Budget:
     estimation window (pixels), how fast the deconvolution's coupling grows (fewer steps),
     and the gate's bound on the reblur spread (gate.MAX_REBLUR_SPREAD; None: not judged).
     What it costs, about, on one CPU worker, for time estimates: the estimation's seconds
-    whatever the size, and the full-resolution deconvolution's seconds per megapixel."""
+    whatever the size, and the full-resolution deconvolution's seconds per megapixel; the
+    measured pace on the site's workers scales it (inference.speed.engine_seconds)."""
 
     work_long_side: int
     window: int
@@ -34,6 +35,7 @@ class Budget:
     max_reblur_spread: float | None
     fixed_seconds: float
     seconds_per_megapixel: float
+    name: str
 
     def seconds(self, megapixels: float) -> float:
         return self.fixed_seconds + self.seconds_per_megapixel * megapixels
@@ -43,12 +45,12 @@ class Budget:
 # to 0.3 to 8 MP, 2 cores with AVX-512, 2026-12-07: the estimation 3.1 to 4.6 s, the
 # deconvolution and the gate 1.3 to 2.4 s per megapixel (the quick budget: 1.9 to 2.6 s,
 # 1.0 to 1.8 s per megapixel).
-FULL = Budget(WORK_LONG_SIDE, WINDOW, deconvolve.BETA_GROWTH, gate.MAX_REBLUR_SPREAD, 3.8, 1.75)
+FULL = Budget(WORK_LONG_SIDE, WINDOW, deconvolve.BETA_GROWTH, gate.MAX_REBLUR_SPREAD, 3.8, 1.75, "full")
 # The Fast choice: a smaller working copy and window, and five deconvolution steps for six.
 # Its coarser deconvolution of a smaller copy leaves residuals that follow the content more:
 # real camera shake (kohler) spread up to 3.87, and judging it cost Fast 0.85 dB there,
 # while street scenes' copies are too small to judge (measured 2026-12-07).
-QUICK = Budget(640, 400, 4.0, None, 2.2, 1.2)
+QUICK = Budget(640, 400, 4.0, None, 2.2, 1.2, "quick")
 # The kernel's support at the working size, as a share of the long side, within bounds.
 KERNEL_SHARE = 0.04
 KERNEL_MIN, KERNEL_MAX = 31, 61
