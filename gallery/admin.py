@@ -7,8 +7,9 @@ class RestorationInline(admin.StackedInline):
     model = Restoration
     extra = 0
     readonly_fields = [
-        "status", "progress", "error", "attempts", "choice", "model_version", "model_name",
-        "method", "verdict", "verdict_reason", "decision", "kernel_size", "started_at", "finished_at",
+        "status", "progress", "error", "attempts", "choice", "queue", "submitted_from", "expected_seconds",
+        "enqueued_at", "model_version", "model_name", "method", "verdict", "verdict_reason", "decision", "precision",
+        "kernel_size", "started_at", "finished_at",
     ]  # fmt: skip
     fields = readonly_fields
 
@@ -16,7 +17,7 @@ class RestorationInline(admin.StackedInline):
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
     list_display = ["original_name", "owner", "width", "height", "created"]
-    list_filter = ["restoration__status", "restoration__choice", "restoration__verdict"]
+    list_filter = ["restoration__status", "restoration__queue", "restoration__choice", "restoration__verdict"]
     search_fields = ["original_name", "owner__username"]
     # File fields stay out: stored files have no public URL to link to.
     fields = readonly_fields = ["id", "owner", "original_name", "width", "height", "mode", "bytes_stored", "notes", "created"]

@@ -33,7 +33,7 @@ def test_a_queued_photo_says_how_many_start_first_and_when_it_will_start_and_be_
     status = alice_client.get(reverse("gallery:status", args=[photo.pk])).json()
 
     # Bob's second photo waits for Alice's first: people take turns.
-    own = 40.0 + speed.FINISHING_SECONDS_PER_MEGAPIXEL
+    own = 40.0 + speed.FINISHING_SECONDS_PER_MEGAPIXEL + jobs.glimpse_seconds(1.0)  # a 40 s job: a glimpse first
     assert status["queue_position"] == 1 and status["wait_seconds"] == pytest.approx(bobs_first.expected_seconds)
     assert status["eta_seconds"] == pytest.approx(bobs_first.expected_seconds + own)
     assert "Waiting for a worker: 1 photo ahead of it" in page
