@@ -76,3 +76,19 @@ def test_any_new_password_ends_the_tokens_but_a_hash_upgrade_at_sign_in_does_not
     alice.set_password(NEW_PASSWORD)
     alice.save()
     assert not works(phone)
+
+
+def test_disabling_password_sign_in_in_the_admin_ends_the_tokens(alice, bob, admin_client):
+    _, phone = issue_token(alice, "phone")
+    _, bobs_phone = issue_token(bob, "phone")
+
+    # The admin's "Disable password-based authentication" on Alice's password form.
+    response = admin_client.post(
+        reverse("admin:auth_user_password_change", args=[alice.pk]),
+        {"usable_password": "false", "password1": "", "password2": "", "unset-password": "1"},
+    )
+
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert not alice.has_usable_password()
+    assert not works(phone) and works(bobs_phone)
