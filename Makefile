@@ -28,7 +28,9 @@ run: install
 	@echo "Deblur: http://127.0.0.1:8000  (Ctrl-C stops web and worker)"
 	@# Not DEBUG: people see the site's own error pages, never Django's debug page, and
 	@# whitenoise serves the collected static files. Plain HTTP, as it is this machine only.
-	HTTPS=false INGEST_FOLDER_ROOTS=/ $(VENV)/bin/honcho start
+	@# Staff import server folders from var/incoming only (INGEST_FOLDER_ROOTS).
+	mkdir -p var/incoming
+	HTTPS=false $(VENV)/bin/honcho start
 
 chromium:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for the browser tests"; \

@@ -278,7 +278,7 @@ DATASET_MAX_SIDE = env.int("DATASET_MAX_SIDE", default=2560)
 # Hamming distance between 64-bit perceptual hashes at or under which two photos are the same picture.
 DATASET_NEAR_DUPLICATE_DISTANCE = env.int("DATASET_NEAR_DUPLICATE_DISTANCE", default=6)
 # Server folders that staff may import from on the admin pages (the command line may read any).
-INGEST_FOLDER_ROOTS = env.list("INGEST_FOLDER_ROOTS", default=["/"] if DEBUG else [str(VAR_DIR / "incoming")])
+INGEST_FOLDER_ROOTS = env.list("INGEST_FOLDER_ROOTS", default=[str(VAR_DIR / "incoming")])
 UNSPLASH_ACCESS_KEY = env.str("UNSPLASH_ACCESS_KEY", default="")
 UNSPLASH_API_URL = env.str("UNSPLASH_API_URL", default="https://api.unsplash.com")
 UNSPLASH_APP_NAME = env.str("UNSPLASH_APP_NAME", default="deblur")

@@ -1,4 +1,3 @@
-from pathlib import Path
 
 from django import forms
 from django.conf import settings
@@ -7,7 +6,7 @@ from django.core.validators import validate_slug
 from inference import architectures as nets
 from inference.models import ModelVersion
 
-from training.ingestion import benchmark_guard
+from training.ingestion import benchmark_guard, roots
 from training.ingestion.datasets import training_rows
 from training.degrade import SYNTHESES
 from training.models import Dataset, DatasetImage, IngestJob
@@ -40,13 +39,10 @@ class IngestForm(forms.Form):
         path = self.cleaned_data["path"].strip()
         if not path:
             return path
-        folder = Path(path).resolve()
-        roots = [Path(root).resolve() for root in settings.INGEST_FOLDER_ROOTS]
-        if not any(folder == root or root in folder.parents for root in roots):
-            raise forms.ValidationError(f"Folders can be imported from {', '.join(map(str, roots))} only.")
-        if not folder.is_dir():
-            raise forms.ValidationError("There is no such folder on the server.")
-        return str(folder)
+        try:
+            return str(roots.allowed_folder(path))
+        except roots.FolderRefused as refused:
+            raise forms.ValidationError(str(refused)) from refused
 
     def clean(self) -> dict:
         data = super().clean()

@@ -1,6 +1,7 @@
 """Where ingestions find their images. Each source yields etl.Candidates, in a
 stable order, and records in the job's cursor what it needs to continue."""
 
+import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -34,9 +35,18 @@ def _hidden(parts: tuple[str, ...]) -> bool:
 
 
 def _visible_files(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and not _hidden(p.relative_to(folder).parts)
-    )
+    """The files under the folder, links left out: a link can lead out of the folder (one to
+    /etc/passwd in an imported folder was read)."""
+    if folder.is_symlink():
+        return []
+    found = []
+    # followlinks=False: a linked folder is listed, not entered.
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            path = Path(parent, name)
+            if not path.is_symlink() and path.is_file() and not _hidden(path.relative_to(folder).parts):
+                found.append(path)
+    return sorted(found)
 
 
 def folder_candidates(job: IngestJob) -> Iterator[etl.Candidate]:

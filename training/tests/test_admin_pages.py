@@ -176,3 +176,49 @@ def test_thumbnails_and_files_are_served_to_staff_only(staff_client, client, ali
     assert Image.open(io.BytesIO(b"".join(response.streaming_content))).format == "JPEG"
     client.force_login(alice)
     assert client.get(reverse("training:image-file", args=[row.pk, "thumbnail"])).status_code == 403
+
+
+def test_make_runs_roots_are_var_incoming_so_etc_is_refused(staff_client, datasets, settings):
+    from deblursite import settings as defaults
+
+    # Nothing sets INGEST_FOLDER_ROOTS here or under `make run`: the default holds.
+    assert defaults.INGEST_FOLDER_ROOTS == [str(defaults.VAR_DIR / "incoming")]
+    settings.INGEST_FOLDER_ROOTS = defaults.INGEST_FOLDER_ROOTS
+    response = start(staff_client, source="folder", dataset="mine", path="/etc", licence="CC0")
+    assert response.status_code == 400
+    assert "Folders can be imported from" in response.content.decode()
+    assert not IngestJob.objects.exists()
+
+
+def test_the_sites_own_storage_folders_are_never_imported(staff_client, datasets, media_storage, settings):
+    settings.INGEST_FOLDER_ROOTS = ["/"]
+    (media_storage / "default" / "originals").mkdir(parents=True)
+    for folder in (media_storage / "default" / "originals", media_storage / "datasets", media_storage):
+        response = start(staff_client, source="folder", dataset="mine", path=str(folder), licence="CC0")
+        assert response.status_code == 400, folder
+        assert "holds the site&#x27;s own files" in response.content.decode()
+    assert not IngestJob.objects.exists()
+
+
+def test_a_path_through_a_link_is_refused(staff_client, datasets, photo_folder, tmp_path, settings):
+    settings.INGEST_FOLDER_ROOTS = [str(tmp_path / "incoming")]
+    (tmp_path / "incoming").mkdir()
+    (tmp_path / "incoming" / "linked").symlink_to(photo_folder)
+    response = start(staff_client, source="folder", dataset="mine", path=str(tmp_path / "incoming" / "linked"), licence="CC0")
+    assert response.status_code == 400
+    assert "links are not followed" in response.content.decode()
+
+
+def test_links_inside_an_imported_folder_are_not_followed(staff_client, datasets, photo_folder, tmp_path, settings, enqueued):
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "private.jpg").write_bytes(photo_file(9))
+    (photo_folder / "private.jpg").symlink_to(secret / "private.jpg")
+    (photo_folder / "elsewhere").symlink_to(secret)
+    settings.INGEST_FOLDER_ROOTS = [str(photo_folder)]
+
+    start(staff_client, source="folder", dataset="mine", path=str(photo_folder), licence="CC0")
+    job = ingest.run(IngestJob.objects.get().pk)
+
+    assert (job.total, job.kept) == (4, 3)  # three photos and notes.txt; neither link
+    assert not DatasetImage.objects.filter(source_id__contains="private").exists()
