@@ -58,6 +58,14 @@ _UPRIGHT = {
 # The standard mode that Pillow's convert() turns each other mode the decoders give
 # into ("La" and "RGBa" have premultiplied alpha).
 _PLAIN_CONVERSIONS = {"1": "L", "La": "LA", "RGBa": "RGBA", "CMYK": "RGB", "YCbCr": "RGB", "LAB": "RGB"}
+# Files cheap to send and dear to decode: a progressive JPEG decodes every scan over the whole
+# image (a 6000x6000 one with 30,000 empty scans held a web worker for a minute), and Pillow
+# counts a TIFF's pages by walking all of them (100,000 tiny ones took 107 s). Camera and
+# encoder JPEGs have at most a few dozen scans (libjpeg's progressive script has 10, an MPO
+# one set per image); the limit is checked on the raw bytes, before any decoding.
+MAX_JPEG_SCANS = 100
+# A TIFF's pages are counted up to this, for the note; only the first is decoded.
+MAX_TIFF_PAGES_COUNTED = 16
 
 
 class ImageRejected(ValueError):
@@ -96,12 +104,18 @@ def decode_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int, min
 
     raw = _read_within_limit(data, max_bytes)
     image_format = _sniff_format(raw)
+    if image_format == "JPEG" and raw.count(b"\xff\xda") > MAX_JPEG_SCANS:
+        raise ImageRejected(
+            f"This JPEG has more than {MAX_JPEG_SCANS} scans, which no camera writes and which would take minutes to "
+            "decode. Please save it again as an ordinary JPEG.",
+            "too_complex",
+        )
     image = _open_checked(raw, image_format, max_pixels, min_side)
     notes: list[str] = []
 
     # The metadata is read before decoding: a TIFF's EXIF is read from the file.
     try:
-        frame_count = getattr(image, "n_frames", 1)
+        frame_count = _tiff_pages(raw) if image_format == "TIFF" else getattr(image, "n_frames", 1)
         exif = image.getexif()
         orientation = exif.get(ExifTags.Base.Orientation, 1)
         has_gps = bool(exif.get_ifd(ExifTags.IFD.GPSInfo))
@@ -120,7 +134,8 @@ def decode_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int, min
     if image.format == "MPO":
         image_format = "JPEG"
     elif frame_count > 1:
-        notes.append(f"The file contains {frame_count} images (animation frames or pages); only the first was used.")
+        counted = f"more than {MAX_TIFF_PAGES_COUNTED}" if frame_count > MAX_TIFF_PAGES_COUNTED else str(frame_count)
+        notes.append(f"The file contains {counted} images (animation frames or pages); only the first was used.")
 
     if orientation in _UPRIGHT:
         image = image.transpose(_UPRIGHT[orientation])
@@ -240,6 +255,24 @@ def _open_checked(raw: bytes, image_format: str, max_pixels: int, min_side: int)
             "too_small",
         )
     return image
+
+
+def _tiff_pages(raw: bytes) -> int:
+    """How many pages (IFDs) a TIFF has, counted up to one more than MAX_TIFF_PAGES_COUNTED
+    by following the chain of IFD offsets; never Pillow's n_frames, which walks them all."""
+    order = "<" if raw[:2] == b"II" else ">"
+    if raw[2:4] in (b"\x2b\x00", b"\x00\x2b"):  # BigTIFF: 8-byte offsets and counts
+        count_format, entry_size, offset_format, offset = "Q", 20, "Q", struct.unpack_from(order + "Q", raw, 8)[0]
+    else:
+        count_format, entry_size, offset_format, offset = "H", 12, "I", struct.unpack_from(order + "I", raw, 4)[0]
+    pages, seen = 0, set()
+    while offset and offset not in seen and pages <= MAX_TIFF_PAGES_COUNTED:
+        seen.add(offset)
+        pages += 1
+        entries = struct.unpack_from(order + count_format, raw, offset)[0]
+        after_entries = offset + struct.calcsize(count_format) + entries * entry_size
+        offset = struct.unpack_from(order + offset_format, raw, after_entries)[0]
+    return pages
 
 
 def _too_many_pixels(max_pixels: int, dimensions: str = "") -> ImageRejected:

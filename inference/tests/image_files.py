@@ -112,3 +112,30 @@ def exif_with_mistyped_gps_altitude(orientation: int) -> bytes:
     )
     gps_ifd = struct.pack(">H", 1) + struct.pack(">HHI4s", 6, 2, 2, b"N\x00\x00\x00") + struct.pack(">I", 0)
     return header + first_ifd + gps_ifd
+
+
+def jpeg_with_scans(count: int) -> bytes:
+    """A progressive JPEG whose last scan is repeated until it has `count` scans: cheap to
+    send, and every scan costs a pass over the whole image to decode."""
+    data = encode(Image.new("L", (64, 64), 128), "JPEG", progressive=True)
+    last_scan = data.rindex(b"\xff\xda")
+    scan, end = data[last_scan:-2], data[-2:]
+    return data[:last_scan] + scan * (count - data.count(b"\xff\xda") + 1) + end
+
+
+def tiff_with_pages(count: int) -> bytes:
+    """A little-endian TIFF whose 64x64 first page is followed by `count - 1` tiny pages (one
+    tag each), chained: Pillow's n_frames walks every one of them."""
+    data = bytearray(encode(Image.new("L", (64, 64), 77), "TIFF"))
+    assert data[:2] == b"II"
+    first = struct.unpack_from("<I", data, 4)[0]
+    entries = struct.unpack_from("<H", data, first)[0]
+    next_pointer = first + 2 + entries * 12
+    for _ in range(count - 1):
+        offset = len(data) + len(data) % 2
+        data += b"\0" * (offset - len(data))
+        struct.pack_into("<I", data, next_pointer, offset)
+        # NewSubfileType (254), LONG, 1 value: 1 (a reduced image), then the next IFD's offset.
+        data += struct.pack("<HHHII", 1, 254, 4, 1, 1) + struct.pack("<I", 0)
+        next_pointer = offset + 2 + 12
+    return bytes(data)

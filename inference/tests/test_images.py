@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from PIL import Image, ImageCms, ImageFile
+from PIL import Image, ImageCms, ImageFile, TiffImagePlugin
 
 from inference.images import (
     ImageRejected,
@@ -19,11 +19,13 @@ from inference.tests.image_files import (
     encode,
     exif_with_mistyped_gps_altitude,
     jpeg_marker_types,
+    jpeg_with_scans,
     noise,
     png,
     png_chunk_types,
     rgb16_tiff,
     swapped_primaries_icc,
+    tiff_with_pages,
 )
 
 MB = 1024 * 1024
@@ -231,6 +233,42 @@ def test_only_the_first_frame_of_an_animation_or_multi_page_file_is_used(image_f
     decoded = decode(data)
     assert decoded.image.getpixel((8, 8)) == RED
     assert decoded.notes == ["The file contains 2 images (animation frames or pages); only the first was used."]
+
+
+def test_a_jpeg_with_thousands_of_scans_is_refused_before_decoding(monkeypatch):
+    bomb = jpeg_with_scans(30_000)
+    assert bomb.count(b"\xff\xda") == 30_000 and len(bomb) < MB
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the file was opened")
+
+    monkeypatch.setattr(Image, "open", no_decoding)
+    with pytest.raises(ImageRejected) as refused:
+        decode(bomb)
+    assert refused.value.code == "too_complex" and "more than 100 scans" in refused.value.message
+
+
+def test_progressive_jpegs_as_cameras_and_encoders_write_them_still_pass():
+    photo = noise(size=(1200, 800))
+    for params in ({"progressive": True}, {"progressive": True, "optimize": True, "quality": 95}):
+        data = encode(photo, "JPEG", **params)
+        assert 2 < data.count(b"\xff\xda") <= 100
+        decoded = decode(data)
+        assert decoded.image.size == (1200, 800) and decoded.notes == []
+    # An MPO: a scan set per image.
+    first, second = _first_red_then_green()
+    assert decode(encode(first, "MPO", save_all=True, append_images=[second], progressive=True)).format == "JPEG"
+
+
+def test_a_tiff_of_100000_pages_is_read_from_its_first_page_without_walking_the_rest(monkeypatch):
+    bomb = tiff_with_pages(100_000)
+    walked = property(lambda image: pytest.fail("n_frames walked the pages"))
+    monkeypatch.setattr(TiffImagePlugin.TiffImageFile, "n_frames", walked)
+
+    decoded = decode(bomb, max_bytes=4 * MB)
+
+    assert decoded.image.size == (64, 64) and decoded.image.getpixel((10, 10)) == 77
+    assert decoded.notes == ["The file contains more than 16 images (animation frames or pages); only the first was used."]
 
 
 def test_an_mpo_is_a_jpeg_whose_extra_images_are_dropped_silently():
