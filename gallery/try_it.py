@@ -28,7 +28,7 @@ from training.degrade import (
 )
 
 from .models import Photo
-from .uploads import decode_upload, keep_photo
+from .uploads import charge_photo, decode_upload, keep_photo
 
 KINDS = {"motion": "Motion", "shake": "Camera shake", "defocus": "Out of focus"}
 # Larger photos are scaled down first, so that blurring and storing stay around a second.
@@ -96,6 +96,7 @@ def accept_try_it(
 ) -> Photo:
     """Blur an uploaded sharp photo and keep the pair as an upload with its reference:
     the blurred image is the photo, the sharp one its reference."""
+    charge_photo(user)
     decoded = decode_upload(upload, "image")
     sharp, notes = capped(decoded.image)
     return keep_photo(

@@ -49,6 +49,19 @@ def test_the_web_form_upload_page_try_it_and_api_share_one_limit(alice_client, a
     assert post_photo(api_as(bob)).status_code == 201
 
 
+def test_files_refused_at_decoding_count_against_the_photo_rate(alice, storage, settings):
+    # A bomb is refused after seconds of work, or sooner: either way it counts, before the decoding.
+    settings.UPLOAD_RATE_PHOTOS = "2/hour"
+    alice_api = api_as(alice)
+    broken = photo_bytes()[:300]
+
+    assert [post_photo(alice_api, upload("broken.jpg", broken)).status_code for _ in range(2)] == [400, 400]
+    refused = post_photo(alice_api, upload("fine.jpg", photo_bytes()))
+
+    assert refused.status_code == 429 and "upload limit of 2 photos an hour" in refused.json()["detail"]
+    assert not Photo.objects.filter(owner=alice).exists()
+
+
 def test_uploads_are_counted_in_megapixels_too(alice, storage, settings):
     settings.UPLOAD_RATE_MEGAPIXELS = "1/hour"
     alice_api = api_as(alice)
