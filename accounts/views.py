@@ -27,11 +27,13 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("gallery:history")
 
-    if request.method == "POST" and (wait := take(Charge(f"signup:{client_ip(request)}", Rate.parse(settings.API_AUTH_RATE)))):
+    if request.method == "POST" and (
+        refused := take(Charge(f"signup:{client_ip(request)}", Rate.parse(settings.API_AUTH_RATE)))
+    ):
         # Not validated: what the form would say (a name already taken) is what a prober is after.
         form = SignupForm(initial={name: request.POST.get(name, "") for name in ("username", "email")})
-        refusal = f"Too many sign-ups from your network. Please try again in {in_words(wait)}."
-        return _too_many(render(request, "registration/signup.html", {"form": form, "refusal": refusal}), wait)
+        refusal = f"Too many sign-ups from your network. Please try again in {in_words(refused.wait)}."
+        return _too_many(render(request, "registration/signup.html", {"form": form, "refusal": refusal}), refused.wait)
 
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -49,18 +51,18 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         email = form.cleaned_data["email"].strip().lower()
-        wait = take(
+        refused = take(
             Charge(f"reset-client:{client_ip(self.request)}", Rate.parse(settings.PASSWORD_RESET_RATE_CLIENT)),
             Charge(f"reset-email:{hashed(email)}", Rate.parse(settings.PASSWORD_RESET_RATE_EMAIL)),
         )
-        if not wait:
+        if not refused:
             return super().form_valid(form)
         form.add_error(
             None,
             "Too many reset links were asked for, for this email address or from your network, "
-            f"so no email was sent. Please try again in {in_words(wait)}.",
+            f"so no email was sent. Please try again in {in_words(refused.wait)}.",
         )
-        return _too_many(self.form_invalid(form), wait)
+        return _too_many(self.form_invalid(form), refused.wait)
 
 
 @login_required

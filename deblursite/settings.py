@@ -202,6 +202,9 @@ USER_QUOTA_BYTES = env.int("USER_QUOTA_BYTES", default=2 * 1024**3)
 # Per user, by every route (form, upload page, try-it, API), counted in photos and in megapixels.
 UPLOAD_RATE_PHOTOS = env.str("UPLOAD_RATE_PHOTOS", default="120/hour")
 UPLOAD_RATE_MEGAPIXELS = env.str("UPLOAD_RATE_MEGAPIXELS", default="1500/hour")
+# The same for all the accounts that upload from one address (a household, an office).
+UPLOAD_ADDRESS_RATE_PHOTOS = env.str("UPLOAD_ADDRESS_RATE_PHOTOS", default="240/hour")
+UPLOAD_ADDRESS_RATE_MEGAPIXELS = env.str("UPLOAD_ADDRESS_RATE_MEGAPIXELS", default="3000/hour")
 # The megapixels of a user's queued and running jobs, at most: one user cannot fill the workers' queue.
 UPLOAD_QUEUE_MEGAPIXELS = env.int("UPLOAD_QUEUE_MEGAPIXELS", default=200)
 # The same, for all the accounts that upload from one address: many new accounts cannot fill it.

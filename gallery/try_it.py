@@ -96,7 +96,7 @@ def accept_try_it(
 ) -> Photo:
     """Blur an uploaded sharp photo and keep the pair as an upload with its reference:
     the blurred image is the photo, the sharp one its reference."""
-    charge_photo(user)
+    charge_photo(user, address)
     decoded = decode_upload(upload, "image")
     sharp, notes = capped(decoded.image)
     return keep_photo(

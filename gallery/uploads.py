@@ -106,38 +106,53 @@ def _check_queue(waiting: int, pixels: int, limit_megapixels: int, whose: str) -
         )
 
 
-def _rate_limited(wait: int) -> UploadLimited:
-    photos, megapixels = Rate.parse(settings.UPLOAD_RATE_PHOTOS), Rate.parse(settings.UPLOAD_RATE_MEGAPIXELS)
-    return UploadLimited(
-        f"You have reached the upload limit of {photos.limit:,} photo{pluralize(photos.limit)} {photos.per} or "
-        f"{megapixels.limit:,} megapixel{pluralize(megapixels.limit)} {megapixels.per}. "
-        f"Please try again in {in_words(wait)}.",
-        code="rate_limited",
-        retry_after=wait,
-    )
+def _upload_rates(address_wide: bool) -> tuple[Rate, Rate]:
+    """The upload rates in photos and in megapixels: a user's, or all accounts' at one address."""
+    if address_wide:
+        return Rate.parse(settings.UPLOAD_ADDRESS_RATE_PHOTOS), Rate.parse(settings.UPLOAD_ADDRESS_RATE_MEGAPIXELS)
+    return Rate.parse(settings.UPLOAD_RATE_PHOTOS), Rate.parse(settings.UPLOAD_RATE_MEGAPIXELS)
 
 
-def charge_photo(user: AbstractBaseUser) -> None:
-    """Count one photo against the user's upload rate before its file is decoded: a file
-    refused after a costly decode counts too, so nobody can send such files without end.
-    The rate is counted atomically, so uploads sent at once cannot all slip past it."""
-    if wait := take(Charge(f"upload-photos:{user.pk}", Rate.parse(settings.UPLOAD_RATE_PHOTOS))):
-        raise _rate_limited(wait)
+def _take_upload(user: AbstractBaseUser, address: str | None, pixels: int | None) -> None:
+    """Count one photo (pixels None) or its pixels against the user's upload rates and their
+    address's. Counting is atomic, so uploads sent at once cannot all slip past a rate."""
+    charges = []
+    # Many new accounts from one address would each have rates of their own.
+    for key, address_wide in [(str(user.pk), False)] + ([(f"address:{address}", True)] if address else []):
+        photos, megapixels = _upload_rates(address_wide)
+        if pixels is None:
+            charges.append(Charge(f"upload-photos:{key}", photos))
+        else:
+            charges.append(Charge(f"upload-pixels:{key}", Rate(megapixels.limit * 1_000_000, megapixels.window), pixels))
+    if refused := take(*charges):
+        address_wide = refused.charge is not charges[0]
+        photos, megapixels = _upload_rates(address_wide)
+        whose = "Your network address has reached its" if address_wide else "You have reached the"
+        over_all = ", over all its accounts" if address_wide else ""
+        raise UploadLimited(
+            f"{whose} upload limit of {photos.limit:,} photo{pluralize(photos.limit)} {photos.per} or "
+            f"{megapixels.limit:,} megapixel{pluralize(megapixels.limit)} {megapixels.per}{over_all}. "
+            f"Please try again in {in_words(refused.wait)}.",
+            code="rate_limited",
+            retry_after=refused.wait,
+        )
+
+
+def charge_photo(user: AbstractBaseUser, address: str | None) -> None:
+    """Count one photo against the upload rates before its file is decoded: a file refused
+    after a costly decode counts too, so nobody can send such files without end."""
+    _take_upload(user, address, pixels=None)
 
 
 def _check_limits(user: AbstractBaseUser, pixels: int, address: str | None) -> None:
-    """The user's queue of work and their address's, then the user's upload rate in
-    megapixels (the photo itself was counted before decoding: charge_photo). The queues are
-    read without a lock, so uploads sent at once can overrun them by a few photos at most."""
+    """The user's queue of work and their address's, then the upload rates in megapixels
+    (the photo itself was counted before decoding: charge_photo). The queues are read
+    without a lock, so uploads sent at once can overrun them by a few photos at most."""
     _check_queue(waiting_pixels(owner=user), pixels, settings.UPLOAD_QUEUE_MEGAPIXELS, "You have")
     if address:
-        # Many new accounts from one address would each have a queue of their own.
         waiting = waiting_pixels(restoration__submitted_from=address)
         _check_queue(waiting, pixels, settings.UPLOAD_ADDRESS_QUEUE_MEGAPIXELS, "Your network address has")
-    megapixels = Rate.parse(settings.UPLOAD_RATE_MEGAPIXELS)
-    in_pixels = Rate(megapixels.limit * 1_000_000, megapixels.window)
-    if wait := take(Charge(f"upload-pixels:{user.pk}", in_pixels, pixels)):
-        raise _rate_limited(wait)
+    _take_upload(user, address, pixels)
 
 
 # What each choice is for, in a line, wherever the choices are offered (forms, API).
@@ -195,7 +210,7 @@ def accept_photo(
     """Validate one upload (and its optional sharp reference), store it, and
     queue its deblurring job, with the model choice it is for, once the rows are
     committed."""
-    charge_photo(user)
+    charge_photo(user, address)
     decoded = decode_upload(upload, "image")
     decoded_reference = decode_upload(reference, "reference") if reference is not None else None
     if decoded_reference is not None:

@@ -37,10 +37,10 @@ def test_the_web_form_upload_page_try_it_and_api_share_one_limit(alice_client, a
 
     sentence = "You have reached the upload limit of 3 photos an hour or 1,500 megapixels an hour. Please try again in"
     assert api.status_code == 429 and api.json()["detail"].startswith(sentence)
-    assert 0 < int(api["Retry-After"]) <= 3600
+    assert 0 < int(api["Retry-After"]) <= 3900  # an hour and a twelfth: the window slides in twelfths
     assert form.status_code == 400 and f"form2.jpg: {sentence}" in form.content.decode()
     # The page's card shows the error and offers to send the same photo again: no field is at fault.
-    assert page.status_code == 429 and 0 < int(page["Retry-After"]) <= 3600
+    assert page.status_code == 429 and 0 < int(page["Retry-After"]) <= 3900
     assert page.json()["field"] is None and page.json()["code"] == "rate_limited"
     assert page.json()["error"].startswith(sentence)
     assert try_again.status_code == 400 and sentence in try_again.content.decode()
@@ -60,6 +60,24 @@ def test_files_refused_at_decoding_count_against_the_photo_rate(alice, storage, 
 
     assert refused.status_code == 429 and "upload limit of 2 photos an hour" in refused.json()["detail"]
     assert not Photo.objects.filter(owner=alice).exists()
+
+
+def test_accounts_at_one_address_share_an_address_wide_rate(alice, bob, django_user_model, storage, settings):
+    settings.UPLOAD_ADDRESS_RATE_PHOTOS = "3/hour"
+    office = {"REMOTE_ADDR": "203.0.113.7"}
+    carol = django_user_model.objects.create_user("carol", password="x")
+
+    assert [post_photo(api_as(alice), **office).status_code for _ in range(2)] == [201, 201]
+    assert post_photo(api_as(bob), **office).status_code == 201
+    refused = post_photo(api_as(carol), **office)
+    elsewhere = post_photo(api_as(carol), REMOTE_ADDR="198.51.100.2")
+
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 3900
+    assert refused.json()["detail"].startswith(
+        "Your network address has reached its upload limit of 3 photos an hour or 3,000 megapixels an hour, "
+        "over all its accounts. Please try again in"
+    )
+    assert elsewhere.status_code == 201
 
 
 def test_uploads_are_counted_in_megapixels_too(alice, storage, settings):
