@@ -198,6 +198,9 @@ UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
 UPLOAD_MAX_FILES = env.int("UPLOAD_MAX_FILES", default=20)
 # Smaller images have too little in them to deblur; web, API and try-it uploads alike.
 UPLOAD_MIN_SIDE = env.int("UPLOAD_MIN_SIDE", default=32)
+# CPU seconds one file may take to decode (uploads, references, ingestion), in a child
+# process: a 40 MP photo takes 0.4-1.4 s here, a file built to be dear to decode is stopped.
+DECODE_CPU_SECONDS = env.int("DECODE_CPU_SECONDS", default=6)
 USER_QUOTA_BYTES = env.int("USER_QUOTA_BYTES", default=2 * 1024**3)
 # Per user, by every route (form, upload page, try-it, API), counted in photos and in megapixels.
 UPLOAD_RATE_PHOTOS = env.str("UPLOAD_RATE_PHOTOS", default="120/hour")

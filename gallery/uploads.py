@@ -17,7 +17,7 @@ from django.template.defaultfilters import filesizeformat, pluralize
 from PIL import Image
 
 from deblursite.rate_limits import Charge, Rate, in_words, take
-from inference.images import DecodedImage, ImageRejected, decode_image, encode_png, make_thumbnail
+from inference.images import DecodedImage, ImageRejected, decode_image_bounded, encode_png, make_thumbnail
 from inference.models import Choice, ModelVersion
 
 from . import cleanup, jobs
@@ -59,8 +59,9 @@ QUEUE_FULL_RETRY_SECONDS = 60
 def decode_upload(upload: BinaryIO, field: str) -> DecodedImage:
     """The uploaded file decoded within the upload limits; a refusal names the field."""
     try:
-        return decode_image(
+        return decode_image_bounded(
             upload,
+            cpu_seconds=settings.DECODE_CPU_SECONDS,
             max_bytes=settings.UPLOAD_MAX_BYTES,
             max_pixels=settings.UPLOAD_MAX_PIXELS,
             min_side=settings.UPLOAD_MIN_SIDE,

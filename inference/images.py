@@ -15,6 +15,8 @@ import numpy as np
 import pillow_heif
 from PIL import ExifTags, Image, ImageCms, ImageFile, TiffImagePlugin
 
+from .bounded import Crashed, TooCostly, run_bounded
+
 pillow_heif.register_heif_opener()
 # Loads every plugin now, so that Image.OPEN holds the sniffers of all accepted formats.
 Image.init()
@@ -75,6 +77,10 @@ class ImageRejected(ValueError):
         super().__init__(message)
         self.message = message
         self.code = code
+
+    def __reduce__(self):
+        # Pickled back from the decoding child (decode_image_bounded) with both fields.
+        return (ImageRejected, (self.message, self.code))
 
 
 @dataclass
@@ -149,6 +155,33 @@ def decode_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int, min
     if has_gps:
         notes.append("Location (GPS) metadata removed.")
     return DecodedImage(image=_without_metadata(image), format=image_format, notes=notes)
+
+
+def decode_image_bounded(
+    data: bytes | BinaryIO, *, cpu_seconds: int, max_bytes: int, max_pixels: int, min_side: int = 1
+) -> DecodedImage:
+    """decode_image in a child process with at most `cpu_seconds` of CPU (inference.bounded):
+    what web processes and workers call on files from outside."""
+    raw = _read_within_limit(data, max_bytes)
+    try:
+        return run_bounded(
+            decode_image,
+            raw,
+            cpu_seconds=cpu_seconds,
+            # Waiting for a CPU on a busy machine is not the file's fault; sleeping is.
+            wall_seconds=3 * cpu_seconds + 2,
+            max_bytes=max_bytes,
+            max_pixels=max_pixels,
+            min_side=min_side,
+        )
+    except TooCostly as error:
+        raise ImageRejected(
+            f"This image would take more than {cpu_seconds} seconds to decode, far longer than a photo of its size "
+            "should. Please save it again as an ordinary JPEG or PNG.",
+            "too_complex",
+        ) from error
+    except Crashed as error:
+        raise _corrupt() from error
 
 
 def encode_png(image: Image.Image) -> bytes:

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from PIL import Image
 
-from inference.images import ImageRejected, decode_image, encode_png, make_thumbnail
+from inference.images import ImageRejected, decode_image_bounded, encode_png, make_thumbnail
 
 from training.models import Dataset, DatasetImage
 
@@ -65,7 +65,12 @@ def checksum(raw: bytes) -> str:
 def decode(raw: bytes) -> Image.Image:
     """Fully decoded, upright, sRGB, 8-bit RGB; or Rejected with the decoder's reason."""
     try:
-        decoded = decode_image(raw, max_bytes=settings.DATASET_MAX_BYTES, max_pixels=settings.DATASET_MAX_PIXELS)
+        decoded = decode_image_bounded(
+            raw,
+            cpu_seconds=settings.DECODE_CPU_SECONDS,
+            max_bytes=settings.DATASET_MAX_BYTES,
+            max_pixels=settings.DATASET_MAX_PIXELS,
+        )
     except ImageRejected as exc:
         raise Rejected(_DECODE_REASONS.get(exc.code, Reason.CORRUPT), exc.message) from exc
     return decoded.image.convert("RGB")
