@@ -1,7 +1,61 @@
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django import forms
 from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
 
 from inference import speed
 from inference.models import ModelVersion, ServingChoice
+
+
+@contextmanager
+def on_disk(upload: UploadedFile) -> Iterator[Path]:
+    """The upload as a `.keras` file on disk, for a while: Keras loads only such files."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.keras"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        yield path
+
+
+class ModelVersionAddForm(forms.ModelForm):
+    """A model uploaded in the admin passes register_model's checks before anything is stored,
+    and is stored under its name as register_model stores it. Its architecture and size are
+    read from the file, never typed in."""
+
+    class Meta:
+        model = ModelVersion
+        fields = ["name", "file", "notes", "metrics", "provenance"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # Imported here: web processes load TensorFlow only when someone uploads a model.
+        from inference import registry
+
+        name, upload = cleaned.get("name"), cleaned.get("file")
+        if name:
+            try:
+                registry.check_name(name)
+            except ValueError as exc:
+                self.add_error("name", str(exc))
+        if upload:
+            with on_disk(upload) as path:
+                try:
+                    model, architecture = registry.check_generator(path)
+                except ValueError as exc:
+                    # The temporary path means nothing to whoever uploaded the file.
+                    self.add_error("file", str(exc).replace(str(path), upload.name))
+                else:
+                    self.instance.architecture = architecture
+                    self.instance.parameter_count = model.count_params()
+        if name and upload and not self.errors:
+            # models/<name>.keras, where register_model puts it: the storages overwrite by name.
+            upload.name = registry.stored_name(name)
+        return cleaned
 
 
 @admin.register(ModelVersion)
@@ -15,6 +69,16 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("serves")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ModelVersionAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        # A stored model keeps the file it was checked with, and the name that its file and its
+        # serving history go by; a new one has no figures to show yet.
+        return [*self.readonly_fields, "name", "file", "architecture", "parameter_count"] if obj else []
 
     def get_deleted_objects(self, objs, request):
         """Django counts the choices that protect a model among the objects the user may not

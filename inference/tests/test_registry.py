@@ -7,12 +7,7 @@ from django.urls import reverse
 
 from inference.models import ModelVersion, ServingChoice
 from inference.registry import register_model
-
-
-def save_model(path, channels: int = 3, name: str = "nafnet"):
-    inputs = keras.Input(shape=(None, None, channels))
-    keras.Model(inputs, keras.layers.Conv2D(3, 3, padding="same")(inputs), name=name).save(path)
-    return path
+from inference.tests.model_files import save_conv_model, save_lambda_model
 
 
 def test_register_copies_the_file_and_records_the_model(db, media_storage, tiny_model_file):
@@ -54,8 +49,11 @@ def test_unknown_choices_and_choice_names_are_refused(db, media_storage, tiny_mo
     "make_file, message",
     [
         (lambda path: path.write_text("not a model"), "not a loadable Keras model"),
-        (lambda path: save_model(path, channels=1), "one RGB image"),
-        (lambda path: save_model(path, name="unet"), "Unknown architecture"),
+        (save_lambda_model, "not a loadable Keras model .ValueError: Requested the deserialization of a `Lambda`"),
+        (lambda path: save_conv_model(path, channels=1), "one RGB image"),
+        (lambda path: save_conv_model(path, name="unet"), "Unknown architecture"),
+        (lambda path: save_conv_model(path, strides=2), r"shape \(1, 64, 64, 3\); it returned \(1, 32, 32, 3\)"),
+        (lambda path: save_conv_model(path, nan=True), "NaN or infinite values for a 64x64 test image"),
         (lambda path: None, "No model file"),
     ],
 )
