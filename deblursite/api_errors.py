@@ -6,6 +6,8 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
+from .unavailable import RETRY_AFTER_SECONDS
+
 
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -23,6 +25,7 @@ class Unavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The service is unavailable right now. Please try again."
     default_code = "unavailable"
+    wait = RETRY_AFTER_SECONDS  # DRF's exception handler sends it as Retry-After
 
 
 class TooManyRequests(APIException):
@@ -60,12 +63,12 @@ _FIELDS = {
 }
 
 
-# The header of a 429, for the `parameters` of an operation that can answer 429.
+# The header of a 429 and a 503, for the `parameters` of an operation that can answer them.
 RETRY_AFTER = OpenApiParameter(
     "Retry-After",
     int,
     OpenApiParameter.HEADER,
-    response=[429],
+    response=[429, 503],
     description="Seconds to wait before trying again.",
 )
 

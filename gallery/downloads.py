@@ -6,6 +6,7 @@ per-pixel linear blend the engine used to do (and the photo page does live in th
 browser, as the output laid over the original at that opacity); at full strength the
 stored file is served as it is, on S3 by a redirect to a presigned URL."""
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -13,6 +14,7 @@ from pathlib import PurePath
 import numpy as np
 from django.conf import settings
 from django.core import signing
+from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -20,8 +22,7 @@ from PIL import Image
 
 from inference.images import encode_jpeg, encode_png, encode_webp
 
-from . import jobs
-from .media import LinkExpired, file_response, short_lived_url
+from .media import LinkExpired, file_response, read_stored, short_lived_url
 from .models import Photo, Restoration
 
 SIGNED_BLEND_SALT = "gallery.signed-blend"
@@ -72,10 +73,17 @@ def save_strength(job: Restoration, strength: float) -> None:
     Restoration.objects.filter(pk=job.pk).update(strength=strength)
 
 
+def _stored_image(file: FieldFile) -> Image.Image:
+    # Read, then decoded: a store that fails is told from a file that does not decode.
+    image = Image.open(io.BytesIO(read_stored(file)))
+    image.load()
+    return image
+
+
 def blended_bytes(job: Restoration, fmt: str, strength: float) -> bytes:
     """The result in this format at this strength, encoded as the worker encodes it."""
     # Both from lossless PNGs: a JPEG or WebP is encoded once, from the exact blend.
-    image = blend(jobs.read_image(job.photo.original), jobs.read_image(job.result), strength)
+    image = blend(_stored_image(job.photo.original), _stored_image(job.result), strength)
     return FORMATS[fmt].encode(image)
 
 

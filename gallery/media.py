@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 
 from deblursite.storage import is_s3
+from deblursite.unavailable import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ def _serve(storage: Storage, name: str, download_name: str | None) -> HttpRespon
             handle = storage.open(name, "rb")
         except FileNotFoundError as exc:
             raise Http404("No such file.") from exc
+        except OSError as exc:  # the file is there, or may be, but the disk or mount failed
+            raise StoreUnavailable(f"Could not open {name}.") from exc
         response = FileResponse(handle, as_attachment=bool(download_name), filename=download_name or "")
     response["Cache-Control"] = "private, max-age=300"
     return response
@@ -48,6 +51,18 @@ def file_response(file: FieldFile, *, download_name: str | None = None) -> HttpR
     if not file:
         raise Http404("No such file.")
     return _serve(file.storage, file.name, download_name)
+
+
+def read_stored(file: FieldFile) -> bytes:
+    """The file's bytes. A missing file raises FileNotFoundError, a filesystem store that
+    fails to read it StoreUnavailable (S3's failures are botocore's own exceptions)."""
+    try:
+        with file.open("rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise StoreUnavailable(f"Could not read {file.name}.") from exc
 
 
 def short_lived_url(request: HttpRequest, file: FieldFile, *, download_name: str | None = None) -> str | None:

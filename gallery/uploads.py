@@ -17,6 +17,7 @@ from django.template.defaultfilters import filesizeformat, pluralize
 from PIL import Image
 
 from deblursite.rate_limits import Charge, Rate, in_words, take
+from deblursite.unavailable import StoreUnavailable
 from inference.images import DecodedImage, ImageRejected, decode_image_bounded, encode_png, make_thumbnail
 from inference.models import Choice, ModelVersion
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 
-class StorageUnavailable(RuntimeError):
+class StorageUnavailable(StoreUnavailable):
     """The file store could not be written; the photo was not kept."""
 
 

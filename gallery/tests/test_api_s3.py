@@ -152,7 +152,7 @@ def test_upload_with_the_store_down_is_503_and_keeps_nothing(alice_api, s3_stora
 
     response = post_photo(alice_api)
 
-    assert response.status_code == 503
+    assert response.status_code == 503 and response["Retry-After"] == "30"
     assert response.json() == {
         "detail": "The file store is unavailable right now, so the photo was not saved. Please try again."
     }
