@@ -28,6 +28,17 @@ class Unavailable(APIException):
     wait = RETRY_AFTER_SECONDS  # DRF's exception handler sends it as Retry-After
 
 
+class Preparing(APIException):
+    """Not a failure: what was asked for is being made. Ask again after Retry-After."""
+
+    status_code = status.HTTP_202_ACCEPTED
+    default_code = "preparing"
+
+    def __init__(self, detail: str, wait: int) -> None:
+        super().__init__(detail)
+        self.wait = wait  # DRF's exception handler sends it as Retry-After
+
+
 class TooManyRequests(APIException):
     """A limit's own sentence, with Retry-After (DRF's Throttled appends one of its own)."""
 

@@ -194,6 +194,9 @@ STORAGES = {
     },
 }
 
+# ZIPs of several photos are built by the downloads worker and kept this long for download.
+ARCHIVE_KEEP_HOURS = env.int("ARCHIVE_KEEP_HOURS", default=24)
+
 # Uploads
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
@@ -250,6 +253,10 @@ CELERY_TASK_ROUTES = {
     "gallery.sweep_storage": {"queue": "maintenance"},
     "etl.resume_due": {"queue": "maintenance"},
     "training.watch_runs": {"queue": "maintenance"},
+    # Blends and ZIPs: seconds to minutes of work that no web request waits on, and that no
+    # deblurring job should wait behind.
+    "gallery.render_blends": {"queue": "downloads"},
+    "gallery.build_archive": {"queue": "downloads"},
     "inference.*": {"queue": "deblur"},
     "gallery.*": {"queue": "deblur"},
     "training.*": {"queue": "train"},

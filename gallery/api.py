@@ -18,12 +18,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from deblursite.client_ip import client_ip
-from deblursite.api_errors import RETRY_AFTER, Conflict, FieldRejected, TooManyRequests, Unavailable, errors
+from deblursite.api_errors import RETRY_AFTER, Conflict, FieldRejected, Preparing, TooManyRequests, Unavailable, errors
 from inference import kernels
 from inference.models import Choice, ModelVersion, ServingChoice
 
 from . import idempotency, jobs
-from .downloads import FORMATS, result_response, save_strength
+from .downloads import FORMATS, BlendPending, result_response, save_strength
 from .models import Photo, Restoration
 from .serializers import (
     ModelVersionSerializer,
@@ -228,16 +228,22 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
 
     @extend_schema(
         summary="Download the result",
-        parameters=[
-            OpenApiParameter(
-                "format", str, enum=list(FORMATS), default="png", description="File format of the download."
-            )
-        ],
         responses={
             **{(200, chosen.media_type): OpenApiTypes.BINARY for chosen in FORMATS.values()},
-            302: OpenApiResponse(description="At full strength on S3: a redirect to a presigned URL of the file."),
+            302: OpenApiResponse(description="On S3: a redirect to a presigned URL of the file."),
+            202: OpenApiResponse(
+                {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]},
+                "At a strength under 100 %, just after it was saved: the file is being rendered. "
+                "Ask again after Retry-After seconds.",
+            ),
             **errors(400, 401, 404, 409),
         },
+        parameters=[
+            OpenApiParameter("format", str, enum=list(FORMATS), default="png", description="File format of the download."),
+            OpenApiParameter(
+                "Retry-After", int, OpenApiParameter.HEADER, response=[202], description="Seconds to wait before asking again."
+            ),
+        ],
     )
     @action(detail=True, methods=["get"], content_negotiation_class=IgnoreAccept)
     def result(self, request: Request, pk=None) -> HttpResponse:
@@ -248,7 +254,10 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         job = photo.restoration
         if job.status != Restoration.Status.SUCCEEDED:
             raise Conflict(f"There is no result yet: the job is {job.status}.")
-        return result_response(photo, chosen, as_download=True)
+        try:
+            return result_response(photo, chosen, as_download=True)
+        except BlendPending as pending:
+            raise Preparing(str(pending), pending.retry_after) from pending
 
 
 class ModelChoicesView(views.APIView):

@@ -1,18 +1,34 @@
-"""Several photos as one ZIP archive, streamed: files are read from the store one chunk at
-a time while the archive is sent, so it is never held whole in memory (a result at a
-saved strength under full is blended one photo at a time)."""
+"""Several photos as one ZIP, built by a worker into the media store (an Archive), so that
+a download of any size is a stored file: presigned on S3, and never cut by the web's
+timeout as a stream from a web process was.
 
-from collections.abc import Iterable, Iterator
+Each photo's result is <stem>-deblurred.png at its saved strength, once its job succeeded
+(the stored blend, or blended here when the photo's own render has not run yet), and its
+original <stem>.png. PNGs are compressed already, so entries are stored as they are."""
+
+import logging
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import PurePath
 
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 from zipstream import ZIP_STORED, ZipStream
 
-from . import downloads
-from .models import Photo, Restoration
+from inference.images import encode_png
 
-CHUNK_BYTES = 256 * 1024
+from . import blends
+from .models import Archive, Photo, Restoration
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1024 * 1024
+# Progress is written when it has moved on by this much: a few dozen writes a ZIP.
+PROGRESS_STEP = 0.02
 
 
 def archive_name(count: int, day: date) -> str:
@@ -40,28 +56,96 @@ def entry_stems(original_names: Iterable[str]) -> list[str]:
     return stems
 
 
-def _chunks(file: FieldFile) -> Iterator[bytes]:
+def request(owner, photos: list[Photo]) -> Archive:
+    """An archive of these photos, built by a worker once the transaction commits."""
+    from .tasks import build_archive
+
+    archive = Archive.objects.create(owner=owner, name=archive_name(len(photos), timezone.localdate()))
+    archive.photos.set(photos)
+    transaction.on_commit(lambda: build_archive.delay(str(archive.pk)), robust=True)
+    return archive
+
+
+def _chunks(file: FieldFile, counted: Callable[[int], None]) -> Iterator[bytes]:
     # A generator: the file is opened only when the archive reaches it.
     with file.storage.open(file.name, "rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
+            counted(len(chunk))
             yield chunk
 
 
-def _result_chunks(job: Restoration) -> Iterator[bytes]:
-    if downloads.is_full(job.strength):
-        yield from _chunks(job.result)
+def _result(job: Restoration, counted: Callable[[int], None]) -> Iterator[bytes]:
+    if blends.is_full(job.strength):
+        yield from _chunks(job.result, counted)
+    elif blends.is_ready(job):
+        yield from _chunks(job.blend_png, counted)
     else:
-        yield downloads.blended_bytes(job, "png", job.strength)
+        counted(job.result.size)
+        yield encode_png(blends.blended(job, job.strength))
 
 
-def stream(photos: list[Photo]) -> ZipStream:
-    """Each photo's result as <stem>-deblurred.png at its saved strength, once its job
-    succeeded, and its original as <stem>.png. PNGs are compressed already, so entries are
-    stored as they are."""
+class _Progress:
+    """Bytes read of the photos' files against their total, written to the row now and then."""
+
+    def __init__(self, archive: Archive, total: int) -> None:
+        self.archive, self.total, self.done, self.written = archive, max(total, 1), 0, 0.0
+
+    def __call__(self, count: int) -> None:
+        self.done += count
+        progress = min(self.done / self.total, 1.0)
+        if progress - self.written >= PROGRESS_STEP:
+            self.written = progress
+            Archive.objects.filter(pk=self.archive.pk).update(progress=progress)
+
+
+def _entries(photos: list[Photo], progress: _Progress) -> ZipStream:
     archive = ZipStream(compress_type=ZIP_STORED)
     for photo, stem in zip(photos, entry_stems(photo.original_name for photo in photos)):
-        job = photo.restoration
-        if job.status == Restoration.Status.SUCCEEDED and job.result:
-            archive.add(_result_chunks(job), f"{stem}-deblurred.png")
-        archive.add(_chunks(photo.original), f"{stem}.png")
+        job = getattr(photo, "restoration", None)
+        if job is not None and job.status == Restoration.Status.SUCCEEDED and job.result:
+            archive.add(_result(job, progress), f"{stem}-deblurred.png")
+        archive.add(_chunks(photo.original, progress), f"{stem}.png")
     return archive
+
+
+def _total(photos: list[Photo]) -> int:
+    # A result under full strength is about the size of the full-strength one.
+    total = 0
+    for photo in photos:
+        total += photo.original.size
+        job = getattr(photo, "restoration", None)
+        if job is not None and job.status == Restoration.Status.SUCCEEDED and job.result:
+            total += job.result.size
+    return total
+
+
+def build(archive_id: str) -> None:
+    """Write the archive's ZIP into the media store and mark it ready, with progress on the
+    way; a failure is recorded on the row, in words."""
+    # Running too: the message comes again when a worker died building it.
+    unfinished = [Archive.Status.QUEUED, Archive.Status.RUNNING]
+    claimed = Archive.objects.filter(pk=archive_id, status__in=unfinished).update(status=Archive.Status.RUNNING)
+    if not claimed:
+        return
+    archive = Archive.objects.get(pk=archive_id)
+    try:
+        photos = list(archive.photos.select_related("restoration").order_by("-created"))
+        progress = _Progress(archive, _total(photos))
+        # Spooled to local disk, then sent to the store in one upload (S3: multipart).
+        with tempfile.TemporaryFile() as spooled:
+            for chunk in _entries(photos, progress):
+                spooled.write(chunk)
+            size = spooled.tell()
+            spooled.seek(0)
+            default_storage.save(archive.file_name, File(spooled))
+    except Exception:
+        log.exception("building archive %s failed", archive_id)
+        Archive.objects.filter(pk=archive_id).update(
+            status=Archive.Status.FAILED, error="The ZIP could not be built. The error was logged; please try again."
+        )
+        return
+    ready = Archive.objects.filter(pk=archive_id).update(
+        status=Archive.Status.READY, progress=1.0, file=archive.file_name, size=size, finished_at=timezone.now()
+    )
+    if not ready:  # deleted meanwhile, with one of its photos: the copy goes too
+        default_storage.delete(archive.file_name)

@@ -18,12 +18,19 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from . import jobs
-from .models import PHOTO_FOLDERS, Photo, Restoration, photo_file_names
+from .models import ARCHIVE_FOLDER, PHOTO_FOLDERS, Archive, Photo, Restoration, photo_file_names
 
 log = logging.getLogger(__name__)
 
 # Photo ids looked up in the database at a time.
 LOOKUP_BATCH = 1000
+
+
+def drop_archives(archives) -> None:
+    """Delete these ZIPs, file first: a row is left only where its file could not go."""
+    for archive in list(archives):
+        default_storage.delete(archive.file_name)
+        archive.delete()
 
 
 def mark_deleting(photo: Photo) -> None:
@@ -46,6 +53,8 @@ def finish_delete(photo: Photo) -> bool:
     """Delete every file the photo can own (missing ones are fine), then its rows. False,
     with the rows kept, when the store failed."""
     try:
+        # A ZIP holding the photo holds a copy of it.
+        drop_archives(photo.archives.all())
         for name in _names(photo):
             default_storage.delete(name)
     except Exception:
@@ -67,17 +76,20 @@ def finish_deletes() -> int:
 
 
 def _owner(folder: str, name: str) -> uuid.UUID | None:
-    """The photo a file of a photo folder belongs to; None for a name no photo's file has."""
+    """The photo (or ZIP) a file of a photo folder (or of the ZIPs') belongs to; None for a
+    name no such file has."""
     try:
-        photo_id = uuid.UUID(name[:36])
+        owner_id = uuid.UUID(name[:36])
     except ValueError:
         return None
-    return photo_id if f"{folder}/{name}" in photo_file_names(photo_id).values() else None
+    if folder == ARCHIVE_FOLDER:
+        return owner_id if name == f"{owner_id}.zip" else None
+    return owner_id if f"{folder}/{name}" in photo_file_names(owner_id).values() else None
 
 
 def _photo_files() -> dict[str, uuid.UUID]:
     owners = {}
-    for folder in PHOTO_FOLDERS:
+    for folder in (*PHOTO_FOLDERS, ARCHIVE_FOLDER):
         try:
             _, names = default_storage.listdir(folder)
         except FileNotFoundError:  # an empty folder on the filesystem
@@ -88,10 +100,12 @@ def _photo_files() -> dict[str, uuid.UUID]:
     return owners
 
 
-def _existing(photo_ids: set[uuid.UUID]) -> set[uuid.UUID]:
-    ids, existing = list(photo_ids), set()
+def _existing(owner_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    ids, existing = list(owner_ids), set()
     for start in range(0, len(ids), LOOKUP_BATCH):
-        existing |= set(Photo.all_objects.filter(pk__in=ids[start : start + LOOKUP_BATCH]).values_list("pk", flat=True))
+        batch = ids[start : start + LOOKUP_BATCH]
+        existing |= set(Photo.all_objects.filter(pk__in=batch).values_list("pk", flat=True))
+        existing |= set(Archive.objects.filter(pk__in=batch).values_list("pk", flat=True))
     return existing
 
 
@@ -115,11 +129,20 @@ def remove_unreferenced(grace: timedelta) -> list[str]:
 class Swept:
     finished_deletes: int
     removed: list[str] = field(default_factory=list)
+    expired_archives: int = 0
+
+
+def drop_expired_archives() -> int:
+    """Delete the ZIPs older than ARCHIVE_KEEP_HOURS; how many."""
+    expired = Archive.objects.filter(created__lt=timezone.now() - timedelta(hours=settings.ARCHIVE_KEEP_HOURS))
+    count = expired.count()
+    drop_archives(expired)
+    return count
 
 
 def sweep(grace: timedelta | None = None) -> Swept:
-    """Finish half-done deletes, then remove files no photo owns (older than the grace
-    period, STORAGE_SWEEP_GRACE_SECONDS unless given)."""
+    """Finish half-done deletes, drop expired ZIPs, then remove files no photo or ZIP owns
+    (older than the grace period, STORAGE_SWEEP_GRACE_SECONDS unless given)."""
     if grace is None:
         grace = timedelta(seconds=settings.STORAGE_SWEEP_GRACE_SECONDS)
-    return Swept(finish_deletes(), remove_unreferenced(grace))
+    return Swept(finish_deletes(), expired_archives=drop_expired_archives(), removed=remove_unreferenced(grace))

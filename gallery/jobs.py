@@ -4,7 +4,6 @@ whose worker died or whose message was lost.
 Running a job twice is harmless: a job is claimed in a locked row before any
 work, and its result files have fixed names that a re-run overwrites."""
 
-import io
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -25,7 +24,8 @@ from inference.images import encode_jpeg, encode_png, encode_webp, make_thumbnai
 from inference.kernels.drawing import kernel_extent, kernel_png
 from inference.models import Choice, Method, ModelVersion, ServingChoice
 
-from . import queueing
+from . import blends, queueing
+from .media import read_stored_image
 from .models import Restoration, photo_file_names
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ THUMBNAIL_SIZE = 480
 # What a re-run clears: the files and figures of the previous run, and what it said.
 RESULT_FIELDS = (
     "result", "result_jpeg", "result_webp", "result_preview", "result_thumbnail", "kernel_image", "result_glimpse",
+    "blend_png", "blend_jpeg", "blend_webp",
 )  # fmt: skip
 FIGURE_FIELDS = (
     "psnr_before", "psnr_after", "ssim_before", "ssim_after", "blur_before", "blur_after", "kernel_size",
@@ -152,13 +153,6 @@ def claim(restoration_id: int, takeover: datetime | None = None) -> Restoration 
         return job
 
 
-def read_image(file) -> Image.Image:
-    with file.open("rb") as handle:
-        image = Image.open(io.BytesIO(handle.read()))
-        image.load()
-    return image
-
-
 def _still_claimed(job: Restoration) -> QuerySet[Restoration]:
     """The job's row while this worker's claim of it stands: running, and not claimed again
     since (a job cancelled and run again meanwhile belongs to the worker that claimed it
@@ -242,7 +236,7 @@ def _aligned_border(shape: tuple[int, ...]) -> int:
 def _metrics(job: Restoration, before: np.ndarray, after: np.ndarray) -> dict:
     figures = {"blur_before": metrics.blur(before), "blur_after": metrics.blur(after)}
     if job.photo.reference:
-        sharp, _ = split_alpha(read_image(job.photo.reference))
+        sharp, _ = split_alpha(read_stored_image(job.photo.reference))
         border = _aligned_border(sharp.shape)
         aligned_before = metrics.aligned(before, sharp, radius=ALIGN_RADIUS, border=border)
         aligned_after = metrics.aligned(after, sharp, radius=ALIGN_RADIUS, border=border)
@@ -322,7 +316,7 @@ def process(job: Restoration) -> None:
     writer = _ProgressWriter(job)
     networks = _Networks(engine, writer)
     try:
-        original = read_image(job.photo.original)
+        original = read_stored_image(job.photo.original)
         rgb, alpha = split_alpha(original)
         budget = speed.engine_budget(job.choice)
         if job.choice == Choice.BEST:
@@ -360,8 +354,10 @@ def process(job: Restoration) -> None:
     if "kernel_image" not in files:
         # A run before this one (of a job run twice) may have left a kernel that this one did not find.
         delete_quietly([photo_file_names(job.photo_id)["kernel_image"]])
-    # The glimpse served while the job ran; the result replaces it.
-    fields = {"kernel_image": "", "result_glimpse": ""} | {field: getattr(job, field).name for field in files}
+    # The glimpse served while the job ran; the result replaces it. Blends of an earlier
+    # result are out of date.
+    fields = {"kernel_image": "", "result_glimpse": "", "blend_strength": None}
+    fields |= {field: getattr(job, field).name for field in files}
     fields |= {key: _finite(value) for key, value in figures.items()}
     fields |= {
         "method": outcome.method,
@@ -395,8 +391,11 @@ def process(job: Restoration) -> None:
         for name, _ in files.values():
             job.result.storage.delete(name)
         _drop_glimpse(job)
-    elif job.result_glimpse:
-        delete_quietly([job.result_glimpse.name])
+    else:
+        if job.result_glimpse:
+            delete_quietly([job.result_glimpse.name])
+        job.blend_strength = None
+        blends.request(job)
     if version is not None:
         speed.record(version, speed.worker_key(networks.precision), networks.seconds, job.photo.megapixels)
     if outcome.method == Method.KERNEL:
@@ -501,6 +500,7 @@ def rerun(job: Restoration, choice: str) -> bool:
     finished."""
     old_files = [file.name for file in (getattr(job, field) for field in RESULT_FIELDS) if file]
     cleared = {field: "" for field in RESULT_FIELDS + OUTCOME_FIELDS} | {field: None for field in FIGURE_FIELDS}
+    cleared["blend_strength"] = None
     done = [Status.SUCCEEDED, Status.FAILED, Status.CANCELLED]
     placed = placement(choice, job.photo.megapixels)
     return _queue_again(job, done, discard=old_files, choice=choice, model_version=None, model_name="", **cleared, **placed)

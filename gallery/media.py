@@ -6,6 +6,7 @@ API clients get short-lived links instead, which work without credentials (an
 image view in an app): S3 presigned URLs, or on the filesystem a link signed
 with the site's key that expires as fast."""
 
+import io
 import logging
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from PIL import Image
 
 from deblursite.storage import is_s3
 from deblursite.unavailable import StoreUnavailable
@@ -63,6 +65,14 @@ def read_stored(file: FieldFile) -> bytes:
         raise
     except OSError as exc:
         raise StoreUnavailable(f"Could not read {file.name}.") from exc
+
+
+def read_stored_image(file: FieldFile) -> Image.Image:
+    """A stored image of the site's own making (an original, a result), decoded. Read, then
+    decoded: a store that fails is told from a file that does not decode."""
+    image = Image.open(io.BytesIO(read_stored(file)))
+    image.load()
+    return image
 
 
 def short_lived_url(request: HttpRequest, file: FieldFile, *, download_name: str | None = None) -> str | None:

@@ -1,5 +1,6 @@
 import functools
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -15,6 +16,8 @@ from . import timing
 # The folders of the media store that hold photos' files, every name in them made from the
 # photo's id (photo_file_names): the storage sweep (gallery.cleanup) looks here only.
 PHOTO_FOLDERS = ("originals", "thumbnails", "previews", "results")
+# ZIPs of several photos (Archive), kept ARCHIVE_KEEP_HOURS.
+ARCHIVE_FOLDER = "archives"
 
 
 def photo_file_names(photo_id: uuid.UUID | str) -> dict[str, str]:
@@ -33,6 +36,9 @@ def photo_file_names(photo_id: uuid.UUID | str) -> dict[str, str]:
         "result_thumbnail": f"results/{photo_id}-thumbnail.jpg",
         "kernel_image": f"results/{photo_id}-kernel.png",
         "result_glimpse": f"results/{photo_id}-glimpse.jpg",
+        "blend_png": f"results/{photo_id}-blend.png",
+        "blend_jpeg": f"results/{photo_id}-blend.jpg",
+        "blend_webp": f"results/{photo_id}-blend.webp",
     }
 
 
@@ -93,6 +99,9 @@ class Photo(models.Model):
                 restoration.result_thumbnail,
                 restoration.kernel_image,
                 restoration.result_glimpse,
+                restoration.blend_png,
+                restoration.blend_jpeg,
+                restoration.blend_webp,
             ]
         return [f for f in files if f]
 
@@ -129,6 +138,15 @@ class Restoration(models.Model):
     # A long Best quality job's first look (jobs.GLIMPSE_SIDE): the centre of the photo at full
     # resolution, deblurred before the rest.
     result_glimpse = models.FileField(max_length=255, blank=True)
+    # The result at the saved strength, when under full, rendered once by a worker
+    # (gallery.blends) so that downloads serve stored files. blend_strength is the strength
+    # they hold: they serve only while it is the saved one.
+    blend_png = models.FileField(max_length=255, blank=True)
+    blend_jpeg = models.FileField(max_length=255, blank=True)
+    blend_webp = models.FileField(max_length=255, blank=True)
+    blend_strength = models.FloatField(null=True, blank=True)
+    # Set while a worker renders the blends: one render a photo at a time.
+    blend_claimed_at = models.DateTimeField(null=True, blank=True)
     # What happened to the photo (inference.auto.Outcome): the method that made the result,
     # how it compares with the input, judged without a reference, and why, in words for the
     # person; for Auto, which method it chose and why. Blank until the job succeeds.
@@ -219,6 +237,45 @@ class Restoration(models.Model):
             return None if self.expected_seconds is None else self.standing.wait_seconds + self.expected_seconds
         run = self.run()
         return timing.seconds_left(run, timezone.now()) if run else None
+
+
+class Archive(models.Model):
+    """A ZIP of several of a user's photos, built by a worker into the media store
+    (gallery.archive) and downloaded from there: a download of any size is a stored file.
+    It holds copies of the photos, so deleting any of them deletes it (cleanup)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Being built"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="archives")
+    photos = models.ManyToManyField(Photo, related_name="archives")
+    name = models.CharField(max_length=100, help_text="The download's file name.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    file = models.FileField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def file_name(self) -> str:
+        """Where it is stored: named from its id, as a photo's files are."""
+        return f"{ARCHIVE_FOLDER}/{self.pk}.zip"
+
+    @property
+    def expires(self):
+        return self.created + timedelta(hours=settings.ARCHIVE_KEEP_HOURS)
 
 
 class IdempotencyKey(models.Model):

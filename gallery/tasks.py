@@ -8,7 +8,7 @@ from datetime import datetime
 
 from celery import shared_task
 
-from . import cleanup, jobs
+from . import archive, blends, cleanup, jobs
 
 # A database restart takes seconds: the retries wait 1, 2, 4 ... 60 s, some 5 minutes in all,
 # and after that beat's stale check is the fallback.
@@ -33,3 +33,13 @@ def requeue_stale() -> int:
 def sweep_storage() -> int:
     swept = cleanup.sweep()
     return swept.finished_deletes + len(swept.removed)
+
+
+@shared_task(name="gallery.render_blends", autoretry_for=(Exception,), max_retries=3, retry_backoff=True)
+def render_blends(restoration_id: int) -> None:
+    blends.render(restoration_id)
+
+
+@shared_task(name="gallery.build_archive", acks_late=True, reject_on_worker_lost=True)
+def build_archive(archive_id: str) -> None:
+    archive.build(archive_id)

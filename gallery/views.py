@@ -6,11 +6,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models.fields.files import FieldFile
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from deblursite.client_ip import client_ip
@@ -21,11 +20,15 @@ from . import archive, downloads, jobs
 from .forms import RerunForm, StrengthForm, TryItForm, UploadForm
 from .listing import GalleryQuery, has_references
 from .media import LinkExpired, file_response, signed_file_response
-from .models import Photo, Restoration
+from .models import Archive, Photo, Restoration
 from .try_it import accept_try_it, describe_blur
 from .uploads import DELETE_PENDING, StorageUnavailable, UploadLimited, UploadRejected, accept_photo, delete_photo
 
 PAGE_SIZE = 24
+# How often the page of a ZIP being built reloads itself.
+ARCHIVE_REFRESH_SECONDS = 2
+# The newest ZIPs the gallery page links to.
+ARCHIVES_LISTED = 3
 
 # URL name of each stored file served as it is -> (where it hangs, field, suffix of the download name)
 FILES = {
@@ -152,7 +155,8 @@ def history(request: HttpRequest) -> HttpResponse:
     photos = Photo.objects.filter(owner=request.user).select_related("restoration")
     query = GalleryQuery(request.GET, with_references=has_references(photos))
     page = Paginator(query.photos(photos), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "gallery/history.html", {"page": page, "query": query, "no_model": _no_model()})
+    context = {"page": page, "query": query, "no_model": _no_model(), "archives": _archives(request)[:ARCHIVES_LISTED]}
+    return render(request, "gallery/history.html", context)
 
 
 @login_required
@@ -188,10 +192,34 @@ def download_many(request: HttpRequest) -> HttpResponse:
     if not photos:
         messages.error(request, "Select at least one photo to download.")
         return redirect(_back(request, reverse("gallery:history")))
-    name = archive.archive_name(len(photos), timezone.localdate())
-    response = StreamingHttpResponse(archive.stream(photos), content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
+    made = archive.request(request.user, photos)
+    return redirect("gallery:archive", pk=made.pk)
+
+
+def _archives(request: HttpRequest):
+    # A ZIP holding a photo being deleted is as good as gone.
+    return Archive.objects.filter(owner=request.user).exclude(photos__deleting_since__isnull=False)
+
+
+def _own_archive(request: HttpRequest, pk: UUID) -> Archive:
+    return get_object_or_404(_archives(request), pk=pk)
+
+
+@login_required
+def archive_page(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """A ZIP being built, with its progress (the page reloads itself until it is done), or
+    ready to download."""
+    made = _own_archive(request, pk)
+    context = {"archive": made, "count": made.photos.count(), "refresh_seconds": ARCHIVE_REFRESH_SECONDS}
+    return render(request, "gallery/archive.html", context)
+
+
+@login_required
+def archive_file(request: HttpRequest, pk: UUID) -> HttpResponse:
+    made = _own_archive(request, pk)
+    if made.status != Archive.Status.READY:
+        return redirect("gallery:archive", pk=made.pk)
+    return file_response(made.file, download_name=made.name)
 
 
 @login_required
@@ -336,7 +364,14 @@ def stored_file(request: HttpRequest, pk: UUID, kind: str) -> HttpResponse:
         raise Http404("No such file.")
     photo = _own_photo(request, pk)
     if kind in RESULT_KINDS:
-        return downloads.result_response(photo, RESULT_KINDS[kind], as_download=bool(request.GET.get("download")))
+        try:
+            return downloads.result_response(photo, RESULT_KINDS[kind], as_download=bool(request.GET.get("download")))
+        except downloads.BlendPending as pending:
+            # The page asks again by itself: the same address then answers with the file.
+            context = {"photo": photo, "reason": str(pending), "retry_after": pending.retry_after}
+            response = render(request, "gallery/preparing.html", context, status=202)
+            response["Retry-After"] = str(pending.retry_after)
+            return response
     owner_name, field, suffix = FILES[kind]
     file: FieldFile = getattr(photo if owner_name == "photo" else photo.restoration, field)
     download_name = None
@@ -360,3 +395,7 @@ def _signed(respond: Callable[[str], HttpResponse], token: str) -> HttpResponse:
         return respond(token)
     except LinkExpired as exc:
         return HttpResponse(str(exc), status=403, content_type="text/plain")
+    except downloads.BlendPending as pending:
+        response = HttpResponse(str(pending), status=202, content_type="text/plain")
+        response["Retry-After"] = str(pending.retry_after)
+        return response

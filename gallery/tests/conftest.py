@@ -96,3 +96,12 @@ def wait_for(condition, timeout: float = 60.0, every: float = 0.2):
             return value
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout} s")
+
+
+@pytest.fixture
+def render_requests(monkeypatch) -> list[int]:
+    """The renders of a saved strength sent to the downloads worker (gallery.blends.request),
+    by job id; a test runs the worker's part itself (blends.render)."""
+    sent: list[int] = []
+    monkeypatch.setattr("gallery.tasks.render_blends.delay", lambda restoration_id: sent.append(restoration_id))
+    return sent

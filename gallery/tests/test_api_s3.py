@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from conftest import free_port, s3_options
-from gallery import jobs
+from gallery import blends, jobs
 from gallery.models import Photo
 from inference.registry import register_model
 
@@ -77,20 +77,26 @@ def test_result_redirects_to_a_presigned_download(alice_api, s3_finished, s3_sto
     assert image_of(fetched.content).format == image_format
 
 
-def test_below_full_strength_the_result_and_its_link_are_blends_the_site_makes(alice_api, s3_finished, s3_storage):
+def test_below_full_strength_the_result_and_its_link_are_stored_blends_presigned(
+    alice_api, s3_finished, s3_storage, s3_endpoint, render_requests
+):
     pk = s3_finished.pk
+    _, buckets = s3_storage
     assert alice_api.patch(detail_url(s3_finished), {"strength": 0.5}, format="json").status_code == 200
+    assert alice_api.get(result_url(s3_finished), {"format": "png"}).status_code == 202  # being rendered
 
+    blends.render(s3_finished.restoration.pk)  # the downloads worker
     response = alice_api.get(result_url(s3_finished), {"format": "png"})
 
-    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    # Served as every stored file is on S3: a presigned URL of the blend the worker stored.
+    assert response.status_code == 302
+    presigned_query(response["Location"], s3_endpoint, buckets["default"], f"results/{pk}-blend.png")
     before = np.asarray(image_of(stored(s3_storage, f"originals/{pk}.png"))).astype(float)
     full = np.asarray(image_of(stored(s3_storage, f"results/{pk}.png")))
-    blended = np.asarray(image_of(body(response)))
+    blended = np.asarray(image_of(requests.get(response["Location"], timeout=10).content))
     assert np.abs(blended - np.rint(before + 0.5 * (full - before))).max() <= 1
     link = alice_api.get(detail_url(s3_finished)).json()["result_url"]
-    assert "/photos/links/blend/" in link
-    assert body(api_as().get(local_path(link))) == body(response)
+    presigned_query(link, s3_endpoint, buckets["default"], f"results/{pk}-blend.png")
 
 
 def test_result_on_s3_is_still_owner_only(s3_finished, bob):

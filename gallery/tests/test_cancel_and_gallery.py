@@ -5,13 +5,16 @@ import io
 import zipfile
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from gallery import archive, jobs, views
-from gallery.models import Photo, Restoration
+from gallery.media import read_stored_image
+from gallery.models import Archive, Photo, Restoration
 from gallery.uploads import accept_photo
 
 from .conftest import photo_bytes, succeeded_photo, upload
@@ -237,21 +240,51 @@ def test_pagination_keeps_the_filters(alice_client, alice, media_storage, monkey
 # -- several photos at once -------------------------------------------------------
 
 
-def test_zip_of_the_selected_photos(alice_client, alice, bob, media_storage):
+@pytest.fixture
+def archive_requests(monkeypatch) -> list[str]:
+    """The ZIPs sent to the downloads worker, by id; a test runs the worker's part itself."""
+    sent: list[str] = []
+    monkeypatch.setattr("gallery.tasks.build_archive.delay", lambda archive_id: sent.append(archive_id))
+    return sent
+
+
+def zip_entries(archive_row: Archive) -> dict[str, bytes]:
+    with default_storage.open(archive_row.file.name) as stored, zipfile.ZipFile(stored) as zipped:
+        return {name: zipped.read(name) for name in zipped.namelist()}
+
+
+def test_a_zip_of_the_selected_photos_is_built_by_a_worker_and_downloaded_when_ready(
+    alice_client, alice, bob, media_storage, archive_requests, django_capture_on_commit_callbacks
+):
     first = succeeded_photo(alice, "street.jpg", seed=1)
     second = succeeded_photo(alice, "street.png", seed=2)  # the same stem: de-duplicated
     waiting = queued_photo(alice, "waiting.jpg")
     theirs = succeeded_photo(bob, "bobs.jpg")
     ids = [first.pk, second.pk, waiting.pk, theirs.pk, "not-an-id"]
 
-    response = alice_client.post(reverse("gallery:download-many"), {"ids": ids})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(reverse("gallery:download-many"), {"ids": ids})
 
-    assert response.status_code == 200 and response.streaming
-    assert response["Content-Type"] == "application/zip"
+    made = Archive.objects.get(owner=alice)
+    assert response.status_code == 302 and response["Location"] == reverse("gallery:archive", args=[made.pk])
+    assert archive_requests == [str(made.pk)]
+    building = alice_client.get(response["Location"]).content.decode()
+    assert "ZIP of 3 photos" in building and "Waiting for a worker" in building and 'http-equiv="refresh"' in building
+    # Not ready: the file's address leads back to the page.
+    assert alice_client.get(reverse("gallery:archive-file", args=[made.pk]))["Location"] == response["Location"]
+
+    archive.build(str(made.pk))  # the downloads worker
+
+    made.refresh_from_db()
     today = timezone.localdate().isoformat()
-    assert response["Content-Disposition"] == f'attachment; filename="deblur-{today}-3-photos.zip"'
-    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as zipped:
-        entries = {name: zipped.read(name) for name in zipped.namelist()}
+    assert made.status == Archive.Status.READY and made.progress == 1.0 and made.name == f"deblur-{today}-3-photos.zip"
+    ready = alice_client.get(response["Location"]).content.decode()
+    assert "Your ZIP is ready" in ready and 'http-equiv="refresh"' not in ready
+    assert made.name in alice_client.get(reverse("gallery:history")).content.decode()  # the gallery links to it
+    download = alice_client.get(reverse("gallery:archive-file", args=[made.pk]))
+    assert download["Content-Disposition"] == f'attachment; filename="{made.name}"'
+    entries = zip_entries(made)
+    assert made.size == default_storage.size(made.file.name) and b"".join(download.streaming_content)[:2] == b"PK"
     # Newest first, as in the gallery: no result for the queued one, nothing of Bob's.
     assert list(entries) == [
         "waiting.png", "street-deblurred.png", "street.png", "street-2-deblurred.png", "street-2.png",
@@ -260,19 +293,47 @@ def test_zip_of_the_selected_photos(alice_client, alice, bob, media_storage):
         assert entries["street-deblurred.png"] == stored.read()
     with default_storage.open(first.original.name) as stored:
         assert entries["street-2.png"] == stored.read()
+    # Only its owner sees it.
+    alice_client.force_login(bob)
+    assert alice_client.get(response["Location"]).status_code == 404
+    assert alice_client.get(reverse("gallery:archive-file", args=[made.pk])).status_code == 404
 
 
-def test_zip_results_are_at_the_saved_strength(alice_client, alice, media_storage):
-    from gallery import downloads
+def test_zip_results_are_at_the_saved_strength_rendered_or_not(alice, media_storage, archive_requests):
+    from gallery import blends, downloads
 
-    photo = succeeded_photo(alice, "half.jpg")
-    downloads.save_strength(photo.restoration, 0.5)
+    rendered, unrendered = succeeded_photo(alice, "rendered.jpg", seed=1), succeeded_photo(alice, "later.jpg", seed=2)
+    for photo in (rendered, unrendered):
+        downloads.save_strength(photo.restoration, 0.5)
+    blends.render(rendered.restoration.pk)
 
-    response = alice_client.post(reverse("gallery:download-many"), {"ids": [photo.pk]})
+    made = archive.request(alice, [rendered, unrendered])
+    archive.build(str(made.pk))
 
-    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as zipped:
-        result = zipped.read("half-deblurred.png")
-    assert result == downloads.blended_bytes(Restoration.objects.get(photo=photo), "png", 0.5)
+    entries = zip_entries(Archive.objects.get(pk=made.pk))
+    for photo, stem in ((rendered, "rendered"), (unrendered, "later")):
+        job = Restoration.objects.get(photo=photo)
+        expected = blends.blend(read_stored_image(photo.original), read_stored_image(job.result), 0.5)
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(entries[f"{stem}-deblurred.png"]))), np.asarray(expected))
+
+
+def test_deleting_a_photo_deletes_the_zips_that_hold_it_and_old_zips_expire(alice, media_storage, settings):
+    from gallery import cleanup
+    from gallery.uploads import delete_photo
+
+    kept, deleted = succeeded_photo(alice, "kept.jpg", seed=1), succeeded_photo(alice, "deleted.jpg", seed=2)
+    with_both, with_kept = archive.request(alice, [kept, deleted]), archive.request(alice, [kept])
+    for made in (with_both, with_kept):
+        archive.build(str(made.pk))
+    names = [Archive.objects.get(pk=made.pk).file.name for made in (with_both, with_kept)]
+
+    assert delete_photo(Photo.objects.get(pk=deleted.pk))
+
+    assert not default_storage.exists(names[0]) and not Archive.objects.filter(pk=with_both.pk).exists()
+    assert default_storage.exists(names[1])
+    Archive.objects.filter(pk=with_kept.pk).update(created=timezone.now() - timedelta(hours=settings.ARCHIVE_KEEP_HOURS, minutes=1))
+    assert cleanup.sweep().expired_archives == 1
+    assert not default_storage.exists(names[1]) and not Archive.objects.exists()
 
 
 def test_entry_names_never_collide():

@@ -12,8 +12,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from conftest import PASSWORD, SHOTS
-from gallery import jobs
-from gallery.models import Restoration
+from gallery import archive, jobs
+from gallery.models import Archive, Restoration
 from gallery.uploads import accept_photo
 
 from .conftest import photo_bytes, succeed, succeeded_photo, upload
@@ -102,14 +102,23 @@ def test_cancel_a_running_job_then_the_done_signal_and_the_gallery_zip(
     for name in ("harbour.jpg", "street.jpg"):
         page.locator(f"#history .card:has-text('{name}') .select").click()
     expect(page.locator("#selected-count")).to_have_text("2 selected")
+    # The ZIP is built by the downloads worker (run here) while its page shows where it is.
+    page.click("#download-selected")
+    expect(page.locator("#archive h1")).to_have_text("ZIP of 2 photos")
+    expect(page.locator("#archive-status")).to_have_text("Waiting for a worker…")
+    archive.build(str(Archive.objects.get().pk))
+    expect(page.locator("#archive-download")).to_be_visible(timeout=10_000)  # the page reloads itself
+    page.screenshot(path=SHOTS / "21b-zip-ready.png", full_page=True)
     with page.expect_download() as download_info:
-        page.click("#download-selected")
+        page.click("#archive-download")
     download = download_info.value
     assert download.suggested_filename == f"deblur-{timezone.localdate().isoformat()}-2-photos.zip"
     with zipfile.ZipFile(Path(download.path())) as zipped:
         assert zipped.namelist() == ["street-deblurred.png", "street.png", "harbour-deblurred.png", "harbour.png"]
 
-    # A phone: one column, tap targets of at least 44 px.
+    # A phone: one column, tap targets of at least 44 px; the gallery links to the ZIP.
+    page.goto(f"{live_server.url}/photos/")
+    expect(page.locator(".archives")).to_contain_text(download.suggested_filename)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=SHOTS / "22-gallery-phone.png", full_page=True)
     boxes = [page.locator(f"#history .card >> nth={i}").bounding_box() for i in range(2)]

@@ -1,5 +1,6 @@
-"""The saved strength (downloads blend the original and the model's full output at it, on
-the site and in the API) and running a finished photo again with another model choice."""
+"""The saved strength (downloads are the original and the model's full output blended at
+it, rendered once by the downloads worker, on the site and in the API) and running a
+finished photo again with another model choice."""
 
 import io
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
-from gallery import downloads, jobs
+from gallery import blends, downloads, jobs
 from gallery.models import Photo, Restoration
 from gallery.uploads import accept_photo
 from inference.images import encode_png
@@ -90,27 +91,39 @@ def both_served(media_storage, tiny_model_file):
 
 def test_blend_is_the_engines_per_pixel_linear_blend_and_keeps_alpha():
     original, output = noise((40, 30), seed=2), noise((40, 30), seed=3)
-    assert np.array_equal(np.asarray(downloads.blend(original, output, 0.3)), expected_blend(original, output, 0.3))
+    assert np.array_equal(np.asarray(blends.blend(original, output, 0.3)), expected_blend(original, output, 0.3))
 
     alpha = Image.fromarray(np.full((30, 40), 77, np.uint8))
     with_alpha = [image.convert("RGBA") for image in (original, output)]
     for image in with_alpha:
         image.putalpha(alpha)
-    blended = downloads.blend(*with_alpha, 0.5)
+    blended = blends.blend(*with_alpha, 0.5)
     assert blended.mode == "RGBA" and np.all(np.asarray(blended)[..., 3] == 77)
     with pytest.raises(ValueError):
-        downloads.blend(original, output.resize((20, 30)), 0.5)
+        blends.blend(original, output.resize((20, 30)), 0.5)
 
 
-def test_every_download_format_applies_the_saved_strength(alice_client, alice, media_storage, pair):
+def test_every_download_format_applies_the_saved_strength(
+    alice_client, alice, media_storage, pair, render_requests, django_capture_on_commit_callbacks
+):
     original, output = pair
     photo = finished_photo(alice, original, output)
 
     url = reverse("gallery:strength", args=[photo.pk])
-    saved = alice_client.post(url, {"strength": "0.3"}, HTTP_ACCEPT="application/json")
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = alice_client.post(url, {"strength": "0.3"}, HTTP_ACCEPT="application/json")
 
     assert saved.status_code == 200 and saved.json() == {"strength": 0.3}
     assert Restoration.objects.get(photo=photo).strength == 0.3
+    assert render_requests == [photo.restoration.pk]
+    # Until the downloads worker has rendered it, the download says so and asks again by itself.
+    pending = alice_client.get(reverse("gallery:file", args=[photo.pk, "result-png"]) + "?download=1")
+    assert pending.status_code == 202 and pending["Retry-After"] == "2"
+    assert "The download at 30 % is being prepared" in pending.content.decode()
+    assert '<meta http-equiv="refresh" content="2">' in pending.content.decode()
+
+    blends.render(photo.restoration.pk)  # what the downloads worker does with the request
+
     expected = expected_blend(original, output, 0.3)
     for kind, fmt, tolerance in (("result-png", "PNG", 1), ("result-jpeg", "JPEG", 6), ("result-webp", "WEBP", 6)):
         response = alice_client.get(reverse("gallery:file", args=[photo.pk, kind]) + "?download=1")
@@ -222,7 +235,7 @@ def test_a_job_runs_the_model_at_full_strength_whatever_the_saved_strength(alice
         stored, before = np.asarray(Image.open(result)), np.asarray(Image.open(original))
     assert job.status == "succeeded" and job.strength == 0.0
     assert not np.array_equal(stored, before)  # the model's output, not the strength-0 blend
-    assert np.array_equal(np.asarray(downloads.blend(Image.fromarray(before), Image.fromarray(stored), 0.0)), before)
+    assert np.array_equal(np.asarray(blends.blend(Image.fromarray(before), Image.fromarray(stored), 0.0)), before)
 
 
 # -- the API -------------------------------------------------------------------
@@ -234,7 +247,9 @@ def api_as(user) -> APIClient:
     return api
 
 
-def test_api_patch_saves_the_strength_that_the_result_and_its_link_apply(alice, bob, media_storage, pair):
+def test_api_patch_saves_the_strength_that_the_result_and_its_link_apply(
+    alice, bob, media_storage, pair, render_requests, django_capture_on_commit_callbacks
+):
     original, output = pair
     photo = finished_photo(alice, original, output)
     url = reverse("api:photo-detail", kwargs={"pk": photo.pk})
@@ -245,19 +260,34 @@ def test_api_patch_saves_the_strength_that_the_result_and_its_link_apply(alice, 
     }
     assert api_as(bob).patch(url, {"strength": 0.5}, format="json").status_code == 404
     assert api.put(url, {"strength": 0.5}, format="json").status_code == 405
-    changed = api.patch(url, {"strength": 0.7}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = api.patch(url, {"strength": 0.7}, format="json")
 
     assert changed.status_code == 200 and changed.json()["strength"] == 0.7
-    expected = expected_blend(original, output, 0.7)
-    download = api.get(reverse("api:photo-result", kwargs={"pk": photo.pk}), {"format": "jpeg"})
-    assert download["Content-Type"] == "image/jpeg" and 'filename="street-deblurred.jpg"' in download["Content-Disposition"]
-    assert mean_error(image_of(download), expected) <= 6
-    # The short-lived link renders the blend too, without credentials.
+    result = reverse("api:photo-result", kwargs={"pk": photo.pk})
     link = changed.json()["result_url"]
     assert "/photos/links/blend/" in link
+    with django_capture_on_commit_callbacks(execute=True):
+        pending = api.get(result, {"format": "jpeg"})
+        # The link handed out meanwhile answers the same way, then serves the file.
+        early = APIClient().get(link.removeprefix("http://testserver"))
+    assert pending.status_code == 202 and pending["Retry-After"] == "2"
+    assert pending.json() == {"detail": "The download at 70 % is being prepared; a large photo takes a few seconds."}
+    assert early.status_code == 202 and early["Retry-After"] == "2"
+    assert set(render_requests) == {photo.restoration.pk}
+
+    blends.render(photo.restoration.pk)
+
+    expected = expected_blend(original, output, 0.7)
+    download = api.get(result, {"format": "jpeg"})
+    assert download["Content-Type"] == "image/jpeg" and 'filename="street-deblurred.jpg"' in download["Content-Disposition"]
+    assert mean_error(image_of(download), expected) <= 6
+    # The short-lived link serves the stored blend too, without credentials.
     linked = APIClient().get(link.removeprefix("http://testserver"))
     assert linked.status_code == 200 and max_error(image_of(linked), expected) <= 1
     assert APIClient().get(link.removeprefix("http://testserver")[:-3] + "xyz").status_code == 404
+    # Once rendered, the API hands out the stored file's own link.
+    assert "/photos/links/blend/" not in api.get(url).json()["result_url"]
     # A PATCH without the strength changes nothing.
     assert api.patch(url, {}, format="json").json()["strength"] == 0.7
 

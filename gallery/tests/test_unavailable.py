@@ -6,7 +6,7 @@ the database is down when its connection is closed and the port it reconnects to
 import logging
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from django.db import connection
 from django.urls import reverse
 
@@ -15,7 +15,9 @@ from conftest import free_port, s3_options
 from deblursite import unavailable
 from deblursite.tests.faults import FaultProxy
 from deblursite.tests.test_site_pages import is_site_page
+from gallery import blends
 from gallery.downloads import save_strength
+from gallery.models import Restoration
 
 from .conftest import succeeded_photo
 from .test_api import LIST, api_as, detail_url, local_path, result_url
@@ -44,40 +46,28 @@ def assert_api_503(response, sentence: str) -> None:
 
 @pytest.fixture
 def on_s3(alice, s3_storage):
-    """Alice's finished photo on S3, its downloads at 40 %: blends the site makes from the store."""
+    """Alice's finished photo on S3, its downloads at 40 %: a blend the downloads worker renders."""
     photo = succeeded_photo(alice, "street.jpg")
     save_strength(photo.restoration, 0.4)
     return photo
 
 
-def test_with_s3_down_alices_blended_download_is_the_503_page_and_the_cause_is_logged(
-    alice_client, on_s3, s3_storage, settings, caplog
+def test_with_s3_down_a_blend_waits_for_its_worker_whose_render_fails_and_lets_go_for_a_retry(
+    alice, alice_client, on_s3, s3_storage, settings
 ):
-    kill_the_store(settings, s3_storage[1]["default"])
-
-    with caplog.at_level(logging.ERROR, logger="deblursite.unavailable"):
-        response = alice_client.get(download(on_s3))
-
-    assert_page_503(response, STORE_DOWN)
-    (logged,) = [record for record in caplog.records if record.name == "deblursite.unavailable"]
-    assert logged.exc_info[0].__name__ == "EndpointConnectionError"
-
-
-def test_with_s3_dropping_every_request_the_api_blends_are_503_json(alice, on_s3, s3_storage, s3_endpoint, settings):
     api = api_as(alice)
     link = local_path(api.get(detail_url(on_s3)).json()["result_url"])
-    with FaultProxy(s3_endpoint) as store:
-        options = s3_options(store.url, s3_storage[1]["default"])
-        settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}}
-        store.die_after("GET", 0)
+    kill_the_store(settings, s3_storage[1]["default"])
 
-        result = api.get(result_url(on_s3), {"format": "webp"})
-        linked = api_as().get(link)
-
-    assert_api_503(result, STORE_DOWN)
-    # The API's link to the blend is a site page, for an app's image view.
-    assert_page_503(linked, STORE_DOWN)
-    assert store.dropped
+    # No web request reads the store for a blend: they say it is being prepared.
+    assert alice_client.get(download(on_s3)).status_code == 202
+    assert api.get(result_url(on_s3), {"format": "webp"}).status_code == 202
+    assert api_as().get(link).status_code == 202
+    # The worker's render fails (Celery retries the task) and lets go of the photo.
+    with pytest.raises(EndpointConnectionError):
+        blends.render(on_s3.restoration.pk)
+    job = Restoration.objects.get(pk=on_s3.restoration.pk)
+    assert job.blend_claimed_at is None and job.blend_strength is None
 
 
 def test_with_s3_down_what_needs_no_store_still_answers(alice, alice_client, on_s3, s3_storage, settings):
@@ -105,6 +95,9 @@ def test_a_failing_filesystem_store_is_503_and_a_missing_file_still_404(alice, a
 
     full = alice_client.get(download(photo, "result-jpeg"))
     save_strength(photo.restoration, 0.5)
+    # Rendered by the worker before the store failed.
+    rendered = {"blend_png": "results/x-blend.png", "blend_webp": "results/x-blend.webp"}
+    Restoration.objects.filter(pk=photo.restoration.pk).update(blend_strength=0.5, **rendered)
     blended = alice_client.get(download(photo, "result-webp"))
     api_blend = api_as(alice).get(result_url(photo), {"format": "png"})
 
