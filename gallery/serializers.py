@@ -2,7 +2,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from inference import kernels, speed
+from inference import speed
 from inference.images import ACCEPTED_TYPES
 from inference.models import Choice, Method, ModelVersion, ServingChoice, Verdict
 

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import DeviceToken
 from accounts.tokens import issue_token
 from conftest import PASSWORD
-from gallery import jobs
+from gallery import blends, jobs
 from gallery.models import Photo, Restoration
 from gallery.tests.conftest import photo_bytes
 from gallery.uploads import accept_photo
@@ -252,6 +252,9 @@ def test_happy_paths_answer_as_the_schema_says(api):
     done = {"id": str(succeeded.pk)}
     patched = call(api, "PATCH", "/photos/{id}/", path_parameters=done, body={"strength": 0.5}, media_type="application/json")
     assert patched.status_code == 200 and patched.json()["strength"] == 0.5
+    preparing = call(api, "GET", "/photos/{id}/result/", path_parameters=done, query={"format": "webp"})
+    assert preparing.status_code == 202 and preparing.headers["retry-after"] == ["2"]
+    blends.render(succeeded.restoration.pk)  # the downloads worker
     blended = call(api, "GET", "/photos/{id}/result/", path_parameters=done, query={"format": "webp"})
     assert blended.status_code == 200 and blended.headers["content-type"] == ["image/webp"]
     rerun = call(api, "POST", "/photos/{id}/rerun/", path_parameters=done, body={"model": "fast"}, media_type="application/json")

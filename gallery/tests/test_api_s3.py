@@ -13,7 +13,7 @@ from gallery.models import Photo
 from inference.registry import register_model
 
 from .conftest import photo_bytes, upload
-from .test_api import RESULT_FORMATS, api_as, body, detail_url, image_of, local_path, post_photo, result_url
+from .test_api import RESULT_FORMATS, api_as, detail_url, image_of, post_photo, result_url
 from .test_s3 import keys
 
 

@@ -1,9 +1,8 @@
 """With the file store or the database down, downloads, blends and API reads answer 503 with a
-sentence and Retry-After: the site's page on the web, `{"detail": ...}` in the API. S3 runs on
-the moto server; "down" is a port where nothing listens, or a proxy that drops every request;
-the database is down when its connection is closed and the port it reconnects to is dead."""
-
-import logging
+sentence and Retry-After (the site's page on the web, `{"detail": ...}` in the API), or never
+needed the store (presigned links, blends being rendered). S3 runs on the moto server; "down"
+is a port where nothing listens; the database is down when its connection is closed and the
+port it reconnects to is dead."""
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
@@ -11,9 +10,8 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.tokens import issue_token
-from conftest import free_port, s3_options
+from conftest import free_port
 from deblursite import unavailable
-from deblursite.tests.faults import FaultProxy
 from deblursite.tests.test_site_pages import is_site_page
 from gallery import blends
 from gallery.downloads import save_strength

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from PIL import Image
 
 from conftest import SHOTS
+from gallery import blends
 from gallery.models import Restoration
 from gallery.uploads import accept_photo
 from inference.images import encode_png
@@ -47,7 +48,9 @@ def band(page, left: float, right: float) -> np.ndarray:
     return shot[y0:y1, x0:x1]
 
 
-def test_viewer_split_zoom_pan_hold_reference_and_strength(live_server, chromium, browser_page, alice, media_storage, monkeypatch):
+def test_viewer_split_zoom_pan_hold_reference_and_strength(
+    live_server, chromium, browser_page, alice, media_storage, monkeypatch, render_requests
+):
     monkeypatch.setattr("gallery.jobs.send", lambda restoration_id, queue: None)
     rng = np.random.default_rng(4)
     dark = rng.integers(0, 100, size=(SIZE[1], SIZE[0], 3), dtype=np.uint8)
@@ -160,9 +163,15 @@ def test_viewer_split_zoom_pan_hold_reference_and_strength(live_server, chromium
     page.click("#strength-save")
     expect(page.locator("#strength-status")).to_have_text("Saved: downloads use 50 %.")
     expect(page.locator("#strength-used")).to_have_text("50 %")
-    assert Restoration.objects.get(photo=photo).strength == 0.5
+    job = Restoration.objects.get(photo=photo)
+    assert job.strength == 0.5 and render_requests == [job.pk]
+    # The downloads worker has not rendered it yet: the page says so, then downloads it by itself.
+    page.click("#download-png")
+    expect(page.locator("h1")).to_have_text("Preparing your download")
+    expect(page.get_by_role("status")).to_contain_text("The download at 50 % is being prepared")
+    page.screenshot(path=SHOTS / "31b-download-preparing.png")
     with page.expect_download() as download_info:
-        page.click("#download-png")
+        blends.render(job.pk)
     download = download_info.value
     assert download.suggested_filename == "street-deblurred.png"
     downloaded = np.asarray(Image.open(Path(download.path())))

@@ -1,0 +1,91 @@
+"""Issue 21's heavy downloads, timed where the work now runs: in the downloads worker.
+30 photos of 12 MP at strength 0.5, each with its original and full-strength result in the
+media store as the deblurring worker leaves them; then every saved strength rendered
+(gallery.blends.render), then one ZIP of the 30 built (gallery.archive.build) and read back
+whole, every entry's CRC checked.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/deblur_zipbench VAR_DIR=/tmp/zipbench \\
+        .venv/bin/python bench/zip_downloads.py [--photos 30]
+
+It migrates that database and writes some 2 GB under VAR_DIR; both are its own.
+"""
+
+import argparse
+import resource
+import time
+import zipfile
+
+import common  # noqa: F401  (the project on the path, Django set up)
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from PIL import Image
+
+from gallery import archive, blends
+from gallery.models import Archive, Photo, Restoration, photo_file_names
+from inference.images import encode_png
+
+SIZE = (4000, 3000)
+
+
+def photo_like(seed: int) -> Image.Image:
+    """Smooth colour with fine noise: a PNG of a photo's size (some 20 MB at 12 MP)."""
+    rng = np.random.default_rng(seed)
+    coarse = Image.fromarray((rng.random((SIZE[1] // 32, SIZE[0] // 32, 3)) * 255).astype("uint8"))
+    smooth = np.asarray(coarse.resize(SIZE, Image.Resampling.BICUBIC)).astype(np.int16)
+    return Image.fromarray(np.clip(smooth + rng.integers(-6, 7, smooth.shape), 0, 255).astype("uint8"))
+
+
+def finished_photos(owner, count: int) -> list[Photo]:
+    photos = []
+    for seed in range(count):
+        original = photo_like(seed)
+        output = Image.fromarray(255 - np.asarray(original))
+        photo = Photo.objects.create(owner=owner, original_name=f"street-{seed}.jpg", width=SIZE[0], height=SIZE[1], mode="RGB")
+        names = photo_file_names(photo.pk)
+        photo.original.save(names["original"], ContentFile(encode_png(original)))
+        job = Restoration(photo=photo, status=Restoration.Status.SUCCEEDED, progress=1.0, strength=0.5)
+        job.result.save(names["result"], ContentFile(encode_png(output)), save=False)
+        job.save()
+        photos.append(photo)
+    return photos
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--photos", type=int, default=30)
+    count = parser.parse_args().photos
+    call_command("migrate", verbosity=0)
+    owner, _ = get_user_model().objects.get_or_create(username="zipbench")
+    Photo.all_objects.filter(owner=owner).delete()
+
+    started = time.perf_counter()
+    photos = finished_photos(owner, count)
+    print(f"{count} photos of {SIZE[0]}x{SIZE[1]} stored in {time.perf_counter() - started:.0f} s")
+
+    renders = []
+    for photo in photos:
+        started = time.perf_counter()
+        blends.render(photo.restoration.pk)
+        renders.append(time.perf_counter() - started)
+    assert all(blends.is_ready(job) for job in Restoration.objects.filter(photo__owner=owner))
+    print(f"renders at strength 0.5: median {np.median(renders):.2f} s, worst {max(renders):.2f} s a photo "
+          f"(PNG, JPEG and WebP each)")
+
+    made = archive.request(owner, photos)
+    started = time.perf_counter()
+    archive.build(str(made.pk))
+    built = time.perf_counter() - started
+    made = Archive.objects.get(pk=made.pk)
+    with default_storage.open(made.file.name) as stored, zipfile.ZipFile(stored) as zipped:
+        entries = len(zipped.namelist())
+        assert zipped.testzip() is None  # every entry read back, its CRC checked
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"ZIP of {count} photos: {made.status}, {made.size / 1e9:.2f} GB, {entries} entries, built in {built:.0f} s "
+          f"({made.size / 1e6 / built:.0f} MB/s); every CRC checked; peak memory of this process {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
