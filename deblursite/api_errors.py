@@ -28,26 +28,27 @@ class Unavailable(APIException):
     wait = RETRY_AFTER_SECONDS  # DRF's exception handler sends it as Retry-After
 
 
-class Preparing(APIException):
+class _WithRetryAfter(APIException):
+    """An answer with its own sentence and Retry-After: DRF's exception handler sends
+    `wait` as Retry-After (its Throttled would append a sentence of its own)."""
+
+    def __init__(self, detail: str, wait: int) -> None:
+        super().__init__(detail)
+        self.wait = wait
+
+
+class Preparing(_WithRetryAfter):
     """Not a failure: what was asked for is being made. Ask again after Retry-After."""
 
     status_code = status.HTTP_202_ACCEPTED
     default_code = "preparing"
 
-    def __init__(self, detail: str, wait: int) -> None:
-        super().__init__(detail)
-        self.wait = wait  # DRF's exception handler sends it as Retry-After
 
-
-class TooManyRequests(APIException):
-    """A limit's own sentence, with Retry-After (DRF's Throttled appends one of its own)."""
+class TooManyRequests(_WithRetryAfter):
+    """A limit's own sentence, with Retry-After."""
 
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_code = "throttled"
-
-    def __init__(self, detail: str, wait: int) -> None:
-        super().__init__(detail)
-        self.wait = wait  # DRF's exception handler sends it as Retry-After
 
 
 class RequestTooLarge(APIException):
