@@ -34,7 +34,7 @@ def photo_like(seed: int) -> Image.Image:
     rng = np.random.default_rng(seed)
     coarse = Image.fromarray((rng.random((SIZE[1] // 32, SIZE[0] // 32, 3)) * 255).astype("uint8"))
     smooth = np.asarray(coarse.resize(SIZE, Image.Resampling.BICUBIC)).astype(np.int16)
-    return Image.fromarray(np.clip(smooth + rng.integers(-16, 17, smooth.shape), 0, 255).astype("uint8"))
+    return Image.fromarray(np.clip(smooth + rng.integers(-40, 41, smooth.shape), 0, 255).astype("uint8"))
 
 
 def finished_photos(owner, count: int) -> list[Photo]:

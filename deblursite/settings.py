@@ -196,6 +196,8 @@ STORAGES = {
 
 # ZIPs of several photos are built by the downloads worker and kept this long for download.
 ARCHIVE_KEEP_HOURS = env.int("ARCHIVE_KEEP_HOURS", default=24)
+# ZIPs a user may have at once: each holds copies of up to all their photos.
+ARCHIVE_MAX_PER_USER = env.int("ARCHIVE_MAX_PER_USER", default=5)
 
 # Uploads
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("delete/", views.delete_many, name="delete-many"),
     path("zips/<uuid:pk>/", views.archive_page, name="archive"),
     path("zips/<uuid:pk>/file", views.archive_file, name="archive-file"),
+    path("zips/<uuid:pk>/delete/", views.archive_delete, name="archive-delete"),
     path("<uuid:pk>/", views.detail, name="detail"),
     path("<uuid:pk>/status", views.status, name="status"),
     path("<uuid:pk>/card", views.card, name="card"),

@@ -2,6 +2,7 @@ from collections.abc import Callable
 from pathlib import PurePath
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -16,7 +17,7 @@ from deblursite.client_ip import client_ip
 from inference.images import ImageRejected
 from inference.models import Choice, ServingChoice, Verdict
 
-from . import archive, downloads, jobs
+from . import archive, cleanup, downloads, jobs
 from .forms import RerunForm, StrengthForm, TryItForm, UploadForm
 from .listing import GalleryQuery, has_references
 from .media import LinkExpired, file_response, signed_file_response
@@ -192,6 +193,13 @@ def download_many(request: HttpRequest) -> HttpResponse:
     if not photos:
         messages.error(request, "Select at least one photo to download.")
         return redirect(_back(request, reverse("gallery:history")))
+    if (kept := _archives(request).count()) >= settings.ARCHIVE_MAX_PER_USER:
+        messages.error(
+            request,
+            f"You have {kept} ZIPs kept for download, the most at once. Delete one, or wait: each goes "
+            f"{settings.ARCHIVE_KEEP_HOURS} hours after it was made.",
+        )
+        return redirect(_back(request, reverse("gallery:history")))
     made = archive.request(request.user, photos)
     return redirect("gallery:archive", pk=made.pk)
 
@@ -212,6 +220,15 @@ def archive_page(request: HttpRequest, pk: UUID) -> HttpResponse:
     made = _own_archive(request, pk)
     context = {"archive": made, "count": made.photos.count(), "refresh_seconds": ARCHIVE_REFRESH_SECONDS}
     return render(request, "gallery/archive.html", context)
+
+
+@login_required
+@require_POST
+def archive_delete(request: HttpRequest, pk: UUID) -> HttpResponse:
+    made = _own_archive(request, pk)
+    cleanup.drop_archives([made])
+    messages.success(request, f"Deleted {made.name}.")
+    return redirect("gallery:history")
 
 
 @login_required

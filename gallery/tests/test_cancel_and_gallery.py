@@ -336,6 +336,23 @@ def test_deleting_a_photo_deletes_the_zips_that_hold_it_and_old_zips_expire(alic
     assert not default_storage.exists(names[1]) and not Archive.objects.exists()
 
 
+def test_a_user_keeps_a_few_zips_at_once_and_deletes_them_even_while_built(
+    alice_client, alice, media_storage, archive_requests, settings
+):
+    settings.ARCHIVE_MAX_PER_USER = 2
+    photo = succeeded_photo(alice, "street.jpg")
+    asked = [alice_client.post(reverse("gallery:download-many"), {"ids": [photo.pk]}, follow=True) for _ in range(3)]
+
+    assert Archive.objects.filter(owner=alice).count() == 2
+    assert "You have 2 ZIPs kept for download, the most at once." in asked[2].content.decode()
+    building = Archive.objects.filter(owner=alice).first()
+    deleted = alice_client.post(reverse("gallery:archive-delete", args=[building.pk]), follow=True)
+    assert f"Deleted {building.name}." in deleted.content.decode()
+    archive.build(str(building.pk))  # its message, taken by a worker afterwards, builds nothing
+    assert not Archive.objects.filter(pk=building.pk).exists() and not default_storage.exists(building.file_name)
+    assert alice_client.post(reverse("gallery:download-many"), {"ids": [photo.pk]}).status_code == 302
+
+
 def test_entry_names_never_collide():
     assert archive.entry_stems(["a.jpg", "a-deblurred.png", "a.png", "../x/a.jpg", "", "C:\\b.jpg"]) == [
         "a", "a-deblurred-2", "a-2", "a-3", "photo", "b",
