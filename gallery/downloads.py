@@ -60,24 +60,29 @@ def save_strength(job: Restoration, strength: float) -> None:
     blends.request(job)
 
 
-def stored_result(job: Restoration, fmt: str) -> FieldFile:
-    """The stored file of the result at the saved strength; BlendPending while a worker
-    renders it (asked for again here, in case its worker died)."""
+def stored_result(job: Restoration, fmt: str) -> FieldFile | None:
+    """The stored file of the result at the saved strength; None while a worker renders it."""
     if blends.is_full(job.strength):
         return getattr(job, FORMATS[fmt].field)
     if blends.is_ready(job):
         return getattr(job, FORMATS[fmt].blend_field)
+    return None
+
+
+def _pending(job: Restoration) -> BlendPending:
+    # Asked for again by whoever wants the file now, in case the render's worker died.
     blends.request(job)
-    raise BlendPending(job.strength)
+    return BlendPending(job.strength)
 
 
 def result_response(photo: Photo, fmt: str, *, as_download: bool) -> HttpResponse:
-    """The result file in this format at the saved strength."""
+    """The result file in this format at the saved strength; BlendPending while it is rendered."""
     job = photo.restoration
     if not job.result:
         raise Http404("No such file.")
-    name = download_name(photo, fmt) if as_download else None
-    return file_response(stored_result(job, fmt), download_name=name)
+    if (file := stored_result(job, fmt)) is None:
+        raise _pending(job)
+    return file_response(file, download_name=download_name(photo, fmt) if as_download else None)
 
 
 def short_lived_result_url(request: HttpRequest, photo: Photo, fmt: str = "png") -> str | None:
@@ -87,11 +92,10 @@ def short_lived_result_url(request: HttpRequest, photo: Photo, fmt: str = "png")
     job = photo.restoration
     if not job.result:
         return None
-    try:
-        return short_lived_url(request, stored_result(job, fmt))
-    except BlendPending:
-        token = signing.dumps([str(photo.pk), fmt, job.strength], salt=SIGNED_BLEND_SALT, compress=True)
-        return request.build_absolute_uri(reverse("gallery:signed-blend", args=[token]))
+    if (file := stored_result(job, fmt)) is not None:
+        return short_lived_url(request, file)
+    token = signing.dumps([str(photo.pk), fmt, job.strength], salt=SIGNED_BLEND_SALT, compress=True)
+    return request.build_absolute_uri(reverse("gallery:signed-blend", args=[token]))
 
 
 def signed_blend_response(token: str) -> HttpResponse:
@@ -107,4 +111,6 @@ def signed_blend_response(token: str) -> HttpResponse:
         raise Http404("No such file.")
     if job.strength != strength:
         raise LinkExpired("The photo's strength has changed since this link was made. Ask the API for a fresh one.")
-    return file_response(stored_result(job, fmt))
+    if (file := stored_result(job, fmt)) is None:
+        raise _pending(job)
+    return file_response(file)
