@@ -80,16 +80,15 @@ def start_order(line: list[Waiting], held: list[Waiting]) -> list[Waiting]:
     return order
 
 
-def _waiting(job: Restoration) -> Waiting:
-    return Waiting(job.pk, job.photo.owner_id, job.submitted_from, job.expected_seconds or 0.0)
-
-
 def queued_on(queue: str) -> tuple[list[Waiting], list[Waiting]]:
-    """(line, held) of a queue: the released jobs in release order, the held ones oldest first."""
-    jobs = Restoration.objects.filter(status=Restoration.Status.QUEUED, queue=queue).select_related("photo")
-    line = [_waiting(job) for job in jobs.filter(enqueued_at__isnull=False).order_by("enqueued_at", "pk")]
-    held = [_waiting(job) for job in jobs.filter(enqueued_at__isnull=True).order_by("created", "pk")]
-    return line, held
+    """(line, held) of a queue: the released jobs in release order, the held ones oldest first.
+    One read of the few columns fairness needs: a status poll reads the whole queue."""
+    rows = Restoration.objects.filter(status=Restoration.Status.QUEUED, queue=queue).values_list(
+        "pk", "photo__owner_id", "submitted_from", "expected_seconds", "enqueued_at", "created"
+    )
+    line = sorted((row for row in rows if row[4] is not None), key=lambda row: (row[4], row[0]))
+    held = sorted((row for row in rows if row[4] is None), key=lambda row: (row[5], row[0]))
+    return [Waiting(*row[:3], row[3] or 0.0) for row in line], [Waiting(*row[:3], row[3] or 0.0) for row in held]
 
 
 def release(queue: str) -> list[int]:
@@ -120,15 +119,28 @@ class Standing:
     wait_seconds: float
 
 
-def standing(job: Restoration) -> Standing:
-    """Where a queued job stands on its queue: the running jobs, and the queued ones that will
+def standings(queue: str) -> dict[int, Standing]:
+    """Where each queued job of a queue stands: the running jobs, and the queued ones that will
     start before it (start_order), with their times shared among the queue's workers."""
     now = timezone.now()
-    running = [run.run() for run in Restoration.objects.filter(status=Restoration.Status.RUNNING, queue=job.queue)]
+    running = [job.run() for job in Restoration.objects.filter(status=Restoration.Status.RUNNING, queue=queue)]
     left = [timing.seconds_left(run, now) or 0.0 for run in running if run]
-    ahead = []
-    for waiting in start_order(*queued_on(job.queue)):
-        if waiting.pk == job.pk:
-            break
-        ahead.append(waiting.seconds)
-    return Standing(len(running) + len(ahead), timing.wait_seconds(left, ahead, workers(job.queue)))
+    found, ahead = {}, 0.0
+    for position, waiting in enumerate(start_order(*queued_on(queue))):
+        found[waiting.pk] = Standing(len(running) + position, timing.wait_seconds(left, [ahead], workers(queue)))
+        ahead += waiting.seconds
+    return found
+
+
+def standing(job: Restoration) -> Standing | None:
+    """None when the job left the queue since its row was read."""
+    return standings(job.queue).get(job.pk)
+
+
+def attach_standings(jobs: Iterable[Restoration]) -> None:
+    """Give the queued jobs among these their standing, reading each queue once: a page of
+    photos would otherwise read the whole queue once for each of its queued jobs."""
+    queued = [job for job in jobs if job.status == Restoration.Status.QUEUED]
+    by_queue = {queue: standings(queue) for queue in {job.queue for job in queued}}
+    for job in queued:
+        job.standing = by_queue[job.queue].get(job.pk)
