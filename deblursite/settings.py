@@ -388,7 +388,12 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Deblur <noreply@localhost>")
 
 # Shared by every web process (the API's rate limits live here): files by default, Redis in production.
-CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+# "local" is each process's own memory, for what is dearer to make than to keep and is keyed by
+# what it is made from (a queue's start order): no network round trip, and a restart empties it.
+CACHES = {
+    "default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}"),
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20000}},
+}
 
 # Production hardening, on unless the site is served over plain HTTP on this machine
 # (`make run` sets HTTPS=false; `manage.py check --deploy` is clean with the defaults).

@@ -1,6 +1,7 @@
 """Read speed (issue 21): the pages people keep open (a job's status, the gallery, the API's
 list) read the database a fixed number of times however many photos and queued jobs there
-are."""
+are, and what the site keeps to answer them faster never outlives a change of the rows it was
+made from."""
 
 import pytest
 from django.db import connection
@@ -96,3 +97,23 @@ def test_each_page_reads_the_database_as_often_for_a_hundred_photos_as_for_a_few
     many = queries(client, url)
 
     assert many == few <= MOST_QUERIES[page]
+
+
+def test_a_queued_jobs_place_moves_as_soon_as_a_job_ahead_of_it_changes(client, alice, bob):
+    (theirs,) = add_photos(bob, 1, status="queued", enqueued_at=timezone.now())
+    (mine,) = add_photos(alice, 1, status="queued", submitted_from="198.51.100.2")
+    status = reverse("gallery:status", args=[mine.pk])
+    web = web_as(client, alice)
+    assert web.get(status).json()["queue_position"] == 1
+
+    now = timezone.now()
+    Restoration.objects.filter(photo=theirs).update(status="running", started_at=now, heartbeat_at=now)
+    assert web.get(status).json()["queue_position"] == 1  # it runs, still ahead
+    Restoration.objects.filter(photo=theirs).update(status="succeeded", finished_at=now)
+    assert web.get(status).json()["queue_position"] == 0
+    (again,) = add_photos(bob, 1, status="queued", enqueued_at=now)  # released before alice's
+    assert web.get(status).json()["queue_position"] == 1
+    Restoration.objects.filter(photo=again).update(status="cancelled")
+    assert web.get(status).json()["queue_position"] == 0
+    # Bob reads his own job's place, and never alice's photo.
+    assert web_as(client, bob).get(status).status_code == 404
