@@ -17,7 +17,7 @@ from deblursite.client_ip import client_ip
 from inference.images import ImageRejected
 from inference.models import Choice, ServingChoice, Verdict
 
-from . import archive, downloads, jobs, queueing
+from . import archive, cards, downloads, jobs, queueing
 from .forms import RerunForm, StrengthForm, TryItForm, UploadForm
 from .listing import GalleryQuery, has_references
 from .media import LinkExpired, file_response, signed_file_response
@@ -152,9 +152,15 @@ def history(request: HttpRequest) -> HttpResponse:
     photos = Photo.objects.filter(owner=request.user).select_related("restoration")
     query = GalleryQuery(request.GET, with_references=has_references(photos))
     page = Paginator(query.photos(photos), PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    queueing.attach_standings(photo.restoration for photo in page.object_list)
-    return render(request, "gallery/history.html", {"page": page, "query": query, "no_model": _no_model()})
+    shown = list(page.object_list)
+    queueing.attach_standings(photo.restoration for photo in shown)
+    context = {
+        "page": page,
+        "cards": cards.render(shown, request, back=request.get_full_path()),
+        "query": query,
+        "no_model": _no_model(),
+    }
+    return render(request, "gallery/history.html", context)
 
 
 @login_required
