@@ -389,8 +389,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Deblur <noreply@loca
 
 # Shared by every web process (the API's rate limits live here): files by default, Redis in production.
 # "local" is each process's own memory, for what is dearer to make than to keep and is keyed by
-# what it is made from (a queue's start order, the gallery's cards): no network round trip, and
-# a new release, which may make them differently, starts empty.
+# what it is made from (a queue's start order, the gallery's cards, the API's presigned links):
+# no network round trip, and a new release, which may make them differently, starts empty.
 CACHES = {
     "default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}"),
     "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20000}},
