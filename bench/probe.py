@@ -103,7 +103,7 @@ def probe(site, proxy: FaultProxy, chosen: set[int], read_seconds: float) -> Non
         ("3. 100 concurrent uploads", lambda: finished.extend(load.run(site))),
         ("4. faults", lambda: faults.run(site, proxy, finished)),
         # Last: it stops the deblur worker, to keep the job whose status it polls queued.
-        ("5. read load", lambda: load.read_load(site, read_seconds)),
+        ("5. read load", lambda: load.read_load(site, proxy, read_seconds)),
     )
     for title, run in sections:
         if int(title.split(".")[0]) not in chosen:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from deblursite.tests.faults import FaultProxy
+
 from .corpus import encode, photo
 from .site import DONE, Site
 from .stack import procfile
@@ -74,6 +76,11 @@ CONNECTIONS = 32
 # the API's list (20). Then, with the deblur worker stopped, WAITING users queue one photo
 # each and the reader QUEUED more: the status polled is of a job with others ahead of it.
 READER_PHOTOS, WAITING, QUEUED = 30, 10, 3
+# The status again, while UPLOADERS users each upload a photo every UPLOAD_EVERY seconds to a
+# store that holds each request back STORE_LATENCY seconds (S3 across a network, not moto on
+# loopback): a sync worker waits out an upload's writes, a gthread worker serves other
+# requests on its other threads meanwhile.
+UPLOADERS, UPLOAD_EVERY, STORE_LATENCY = 2, 0.5, 0.05
 # (figure, least req/s at CONNECTIONS connections on the Procfile's web line; issue 21)
 TARGETS = {"status": 200, "gallery": 100, "API list": 100}
 
@@ -86,7 +93,7 @@ class Load:
     latencies: list[float]  # sorted
     client_cpu: float  # CPU seconds the load generator itself spent
     server_cpu: float = 0.0  # and the web server's processes
-    database_cpu: float = 0.0  # and the PostgreSQL backends of the site's database
+    machine_cpu: float = 0.0  # and every process on the machine
 
     @property
     def rate(self) -> float:
@@ -99,12 +106,19 @@ class Load:
         return (
             f"{self.rate:.0f} req/s, p50 {self.percentile(0.5) * 1000:.0f} ms, p99 {self.percentile(0.99) * 1000:.0f} ms"
             f" ({self.answers} answers in {self.seconds:.0f} s, {len(self.errors)} errors; CPU per request:"
-            f" server {self._per_answer(self.server_cpu):.1f} ms, PostgreSQL {self._per_answer(self.database_cpu):.1f} ms,"
-            f" client {self._per_answer(self.client_cpu):.2f} ms)"
+            f" server {self._per_answer(self.server_cpu):.1f} ms, client {self._per_answer(self.client_cpu):.2f} ms,"
+            f" the rest (PostgreSQL, moto, Celery, others) {self._per_answer(self.machine_cpu - self.server_cpu - self.client_cpu):.1f} ms;"
+            f" the {os.cpu_count()} cores {self.machine_cpu / self.seconds / (os.cpu_count() or 1):.0%} busy)"
         )
 
     def _per_answer(self, cpu_seconds: float) -> float:
         return cpu_seconds / max(1, self.answers) * 1000
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds that every process on the machine has spent (Linux's /proc/stat)."""
+    user, nice, system, idle, iowait, *rest = map(int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:])
+    return (user + nice + system + sum(rest[:3])) / os.sysconf("SC_CLK_TCK")  # with irq, softirq, steal
 
 
 def cpu_seconds(chosen) -> float:
@@ -163,11 +177,11 @@ async def _connection(port: int, request: bytes, until: float, latencies: list[f
         writer.close()
 
 
-def load(port: int, path: str, headers: dict[str, str], seconds: float, connections: int = CONNECTIONS, servers=None) -> Load:
+def load(port: int, path: str, headers: dict[str, str], seconds: float, connections: int = CONNECTIONS, server=None) -> Load:
     """GET `path` over `connections` connections for `seconds`. A single-threaded asyncio client
     on raw sockets: on this 2-core machine it shares the CPUs with the server, so it must cost
-    little per request (Load.client_cpu says how little). `servers` picks the processes whose
-    CPU time to count as (the web server's, PostgreSQL's), as cpu_seconds does."""
+    little per request (Load.client_cpu says how little). `server` picks the web server's
+    processes, as cpu_seconds does, to count their CPU time."""
     lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", *(f"{name}: {value}" for name, value in headers.items())]
     request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     latencies: list[float] = []
@@ -177,15 +191,34 @@ def load(port: int, path: str, headers: dict[str, str], seconds: float, connecti
         until = time.monotonic() + seconds
         await asyncio.gather(*(_connection(port, request, until, latencies, errors) for _ in range(connections)))
 
-    servers = servers or {}
-    before = {name: cpu_seconds(chosen) for name, chosen in servers.items()}
+    server_cpu, machine_cpu = cpu_seconds(server) if server else 0.0, machine_cpu_seconds()
     cpu, began = time.process_time(), time.monotonic()
     asyncio.run(all_connections())
-    spent = {name: cpu_seconds(chosen) - before[name] for name, chosen in servers.items()}
-    return Load(len(latencies), errors, time.monotonic() - began, sorted(latencies), time.process_time() - cpu, **spent)
+    spent = time.monotonic() - began, sorted(latencies), time.process_time() - cpu
+    server_cpu = cpu_seconds(server) - server_cpu if server else 0.0
+    return Load(len(latencies), errors, *spent, server_cpu, machine_cpu_seconds() - machine_cpu)
 
 
-def read_load(site: Site, seconds: float) -> None:
+def _upload_beside(site: Site, seconds: float, answers: list[tuple[int, float]]) -> list[threading.Thread]:
+    """Start the UPLOADERS; each adds (status, seconds) of its uploads to `answers`."""
+    files = [encode(photo(128, 96, offset=n), "JPEG") for n in range(8)]
+
+    def uploader(n: int) -> None:
+        api, until, sent = site.api(site.user(f"uploader{n}")), time.monotonic() + seconds, 0
+        while time.monotonic() < until:
+            began = time.monotonic()
+            answer = site.upload(api, f"beside-{n}-{sent}.jpg", files[sent % len(files)])
+            answers.append((answer.status_code, time.monotonic() - began))
+            sent += 1
+            time.sleep(max(0.0, UPLOAD_EVERY - (time.monotonic() - began)))
+
+    threads = [threading.Thread(target=uploader, args=(n,)) for n in range(UPLOADERS)]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def read_load(site: Site, proxy: FaultProxy, seconds: float) -> None:
     reader = site.user("reader")
     api, web = site.api(reader), site.web(reader)
     with ThreadPoolExecutor(4) as pool:
@@ -213,15 +246,30 @@ def read_load(site: Site, seconds: float) -> None:
     )
     site.figures["read load: data"] = f"{READER_PHOTOS + QUEUED} photos of the reader; the status polled has {ahead} jobs ahead"
     web_group = os.getpgid(site.stack.processes["web"].pid)
-    servers = {
-        "server_cpu": lambda group, command: group == web_group,
-        "database_cpu": lambda group, command: command.startswith(b"postgres: ") and f" {site.stack.database} ".encode() in command,
-    }
+
+    def server(group: int, command: bytes) -> bool:
+        return group == web_group
     for name, (path, headers) in endpoints.items():
-        result = load(port, path, headers, seconds, servers=servers)
+        result = load(port, path, headers, seconds, server=server)
         site.figures[f"read load: {name}"] = str(result)
         print(f"  {name}: {result}", flush=True)
         if name in TARGETS:
             target = TARGETS[name]
             ok = result.rate >= target and not result.errors
             site.record(READ_SECTION, f"{name} at {CONNECTIONS} connections", f">= {target} req/s, no errors", f"{result}", ok)
+
+    uploads: list[tuple[int, float]] = []
+    proxy.latency = STORE_LATENCY
+    try:
+        uploaders = _upload_beside(site, seconds, uploads)
+        path, headers = endpoints["status"]
+        result = load(port, path, headers, seconds, server=server)
+        for thread in uploaders:
+            thread.join()
+    finally:
+        proxy.latency = 0.0
+    stored = sorted(spent for status, spent in uploads if status == 201)
+    beside = f"{len(stored)} of {len(uploads)} answered 201" + (f", median {statistics.median(stored):.2f} s" if stored else "")
+    name = f"status while {UPLOADERS} users upload a photo every {UPLOAD_EVERY} s to a store {STORE_LATENCY * 1000:.0f} ms away"
+    site.figures[f"read load: {name}"] = f"{result}; uploads: {beside}"
+    print(f"  {name}: {result}; uploads: {beside}", flush=True)
