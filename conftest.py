@@ -63,12 +63,14 @@ def browser_page(chromium):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """The cache holds the API's throttle counts: no test inherits another's."""
-    from django.core.cache import cache
+    """The caches hold the API's throttle counts, cards and links: no test inherits another's."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture

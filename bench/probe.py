@@ -3,11 +3,12 @@
 Starts on loopback: the moto S3 server behind a fault proxy, a fresh PostgreSQL database,
 Redis databases of its own, gunicorn, a Celery worker on `deblur` and the maintenance
 worker with beat, all from the Procfile's lines and the site's production settings. Then:
-hostile uploads, an ownership sweep over every route, 100 concurrent uploads, and fault
-cases. Prints a PASS/FAIL table and figures, stops everything, and exits 0 either way: it
+hostile uploads, an ownership sweep over every route, 100 concurrent uploads, fault
+cases, and read load on the pages people keep open. Prints a PASS/FAIL table and figures, stops everything, and exits 0 either way: it
 is a probe, not a test.
 
     .venv/bin/python bench/probe.py [--base-port 8104] [--broker-db 9] [--cache-db 12]
+        [--database deblur_probe] [--sections 1,2,3,4,5] [--read-seconds 30]
 """
 
 import argparse
@@ -30,18 +31,21 @@ def main() -> None:
     parser.add_argument("--base-port", type=int, default=8104, help="first of the four loopback ports it uses")
     parser.add_argument("--broker-db", type=int, default=9, help="Redis database of the Celery broker")
     parser.add_argument("--cache-db", type=int, default=12, help="Redis database of the cache")
+    parser.add_argument("--database", default=stacks.DATABASE, help="PostgreSQL database it drops and creates")
     parser.add_argument("--var-dir", default=str(REPO / "test-artifacts" / "var-probe"))
+    parser.add_argument("--sections", default="1,2,3,4,5", help="the numbers of the sections to run")
+    parser.add_argument("--read-seconds", type=float, default=30, help="seconds of read load per endpoint")
     args = parser.parse_args()
 
     began = time.monotonic()
     ports = stacks.Ports.from_base(args.base_port)
-    stack = stacks.Stack(ports, Path(args.var_dir).resolve(), args.broker_db, args.cache_db)
+    stack = stacks.Stack(ports, Path(args.var_dir).resolve(), args.broker_db, args.cache_db, args.database)
     stacks.install_teardown(stack)
     proxy = None
     try:
         proxy, site = start(stack)
         print(f"Stack up in {time.monotonic() - began:.0f} s; logs in {stack.log_dir}", flush=True)
-        probe(site, proxy)
+        probe(site, proxy, {int(number) for number in args.sections.split(",")}, args.read_seconds)
         site.figures["total run time"] = f"{time.monotonic() - began:.0f} s"
         report(site)
     finally:
@@ -52,7 +56,7 @@ def main() -> None:
 
 def start(stack: stacks.Stack):
     print(f"Starting the stack (ports {vars(stack.ports)})", flush=True)
-    stacks.fresh_database()
+    stacks.fresh_database(stack.database)
     stacks.flush_redis(stack.broker_db, stack.cache_db)
     # The probe's own Django: the same settings, but straight to the S3 server, not through the proxy.
     os.environ.update(stack.env("probe", AWS_S3_ENDPOINT_URL=f"http://127.0.0.1:{stack.ports.moto}"))
@@ -76,7 +80,7 @@ def start(stack: stacks.Stack):
     return proxy, site
 
 
-def probe(site, proxy: FaultProxy) -> None:
+def probe(site, proxy: FaultProxy, chosen: set[int], read_seconds: float) -> None:
     from probe import faults, hostile, load, ownership
     from probe.corpus import encode, photo
 
@@ -98,8 +102,12 @@ def probe(site, proxy: FaultProxy) -> None:
         ("2. ownership sweep", lambda: ownership.run(site, alice, alice_photo, alice_api)),
         ("3. 100 concurrent uploads", lambda: finished.extend(load.run(site))),
         ("4. faults", lambda: faults.run(site, proxy, finished)),
+        # Last: it stops the deblur worker, to keep the job whose status it polls queued.
+        ("5. read load", lambda: load.read_load(site, proxy, read_seconds)),
     )
     for title, run in sections:
+        if int(title.split(".")[0]) not in chosen:
+            continue
         print(f"\n{title}", flush=True)
         started = time.monotonic()
         try:

@@ -90,9 +90,12 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-# With persistent connections (`?conn_max_age=60` in DATABASE_URL), one that died while idle (a
-# database restart) is replaced when a request or task starts, not found broken by its first query.
+# A persistent connection (CONN_MAX_AGE below) that died while idle (a database restart) is
+# replaced when a request or task starts, not found broken by its first query.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Persistent connections by default: each web thread keeps its connection for a minute rather
+# than opening one (a new PostgreSQL backend) per request. `conn_max_age` in the URL overrides it.
+DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -397,7 +400,13 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Deblur <noreply@localhost>")
 
 # Shared by every web process (the API's rate limits live here): files by default, Redis in production.
-CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+# "local" is each process's own memory, for what is dearer to make than to keep and is keyed by
+# what it is made from (a queue's start order, the gallery's cards, the API's presigned links):
+# no network round trip, and a new release, which may make them differently, starts empty.
+CACHES = {
+    "default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}"),
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20000}},
+}
 
 # Production hardening, on unless the site is served over plain HTTP on this machine
 # (`make run` sets HTTPS=false; `manage.py check --deploy` is clean with the defaults).

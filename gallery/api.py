@@ -22,7 +22,7 @@ from deblursite.api_errors import RETRY_AFTER, Conflict, FieldRejected, Preparin
 from inference import kernels
 from inference.models import Choice, ModelVersion, ServingChoice
 
-from . import idempotency, jobs
+from . import idempotency, jobs, queueing
 from .downloads import FORMATS, BlendPending, result_response, save_strength
 from .models import Photo, Restoration
 from .serializers import (
@@ -128,6 +128,11 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         if getattr(self, "swagger_fake_view", False):  # the schema is made without a user
             return Photo.objects.none()
         return Photo.objects.filter(owner=self.request.user).select_related("restoration__model_version")
+
+    def paginate_queryset(self, queryset) -> list[Photo]:
+        page = super().paginate_queryset(queryset)
+        queueing.attach_standings(photo.restoration for photo in page)
+        return page
 
     @extend_schema(
         summary="Change a photo: the strength its downloads apply",

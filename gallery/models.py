@@ -79,6 +79,9 @@ class Photo(models.Model):
 
     class Meta:
         ordering = ["-created"]
+        # A user's photos newest first (the gallery's pages, the API's cursor): without it, a
+        # page walks everyone's newer photos, or sorts all of the user's.
+        indexes = [models.Index(fields=["owner", "-created"], name="photo_owner_newest")]
 
     def __str__(self) -> str:
         return self.original_name
@@ -186,6 +189,13 @@ class Restoration(models.Model):
     # No-reference blur (inference.metrics.blur, 0 sharp to 1 blurred), always computed.
     blur_before = models.FloatField(null=True, blank=True)
     blur_after = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        # Whether a user has any PSNR figures (the gallery's sort by PSNR gain) without reading
+        # every job of the site: few jobs have a reference.
+        indexes = [
+            models.Index(fields=["photo"], condition=models.Q(psnr_after__isnull=False), name="restoration_with_psnr")
+        ]
 
     def __str__(self) -> str:
         return f"{self.photo} ({self.status})"

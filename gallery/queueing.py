@@ -10,6 +10,7 @@ them (or one address's many accounts) sent. Celery and Redis stay plain FIFO que
 
 start_order() plays that forward, for the queue positions and waits that people see."""
 
+import hashlib
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,6 +28,9 @@ from .models import Restoration
 SHORT = "deblur"
 LONG = "deblur-long"
 QUEUES = (SHORT, LONG)
+# A kept start order is found again only while its queue is unchanged; this bounds how long
+# one that is not is kept.
+ORDER_KEEP_SECONDS = 600
 
 
 def queue_for(longest_seconds: float | None) -> str:
@@ -80,16 +85,15 @@ def start_order(line: list[Waiting], held: list[Waiting]) -> list[Waiting]:
     return order
 
 
-def _waiting(job: Restoration) -> Waiting:
-    return Waiting(job.pk, job.photo.owner_id, job.submitted_from, job.expected_seconds or 0.0)
-
-
 def queued_on(queue: str) -> tuple[list[Waiting], list[Waiting]]:
-    """(line, held) of a queue: the released jobs in release order, the held ones oldest first."""
-    jobs = Restoration.objects.filter(status=Restoration.Status.QUEUED, queue=queue).select_related("photo")
-    line = [_waiting(job) for job in jobs.filter(enqueued_at__isnull=False).order_by("enqueued_at", "pk")]
-    held = [_waiting(job) for job in jobs.filter(enqueued_at__isnull=True).order_by("created", "pk")]
-    return line, held
+    """(line, held) of a queue: the released jobs in release order, the held ones oldest first.
+    One read of the few columns fairness needs: a status poll reads the whole queue."""
+    rows = Restoration.objects.filter(status=Restoration.Status.QUEUED, queue=queue).values_list(
+        "pk", "photo__owner_id", "submitted_from", "expected_seconds", "enqueued_at", "created"
+    )
+    line = sorted((row for row in rows if row[4] is not None), key=lambda row: (row[4], row[0]))
+    held = sorted((row for row in rows if row[4] is None), key=lambda row: (row[5], row[0]))
+    return [Waiting(*row[:3], row[3] or 0.0) for row in line], [Waiting(*row[:3], row[3] or 0.0) for row in held]
 
 
 def release(queue: str) -> list[int]:
@@ -114,21 +118,49 @@ def release(queue: str) -> list[int]:
     return [job.pk for job in chosen]
 
 
+def _start_order(queue: str) -> list[Waiting]:
+    """start_order of the queue as it is now. Playing it forward takes time that grows with the
+    square of the queue (0.7 ms for 60 jobs, 200 ms for 1000) and every queued job's pages poll
+    it, so it is kept, keyed by the rows it is played from: any change to the queue makes
+    another key."""
+    line, held = queued_on(queue)
+    key = "start-order:" + hashlib.sha256(repr((line, held)).encode()).hexdigest()
+    kept = caches["local"].get(key)
+    if kept is None:
+        kept = [waiting.pk for waiting in start_order(line, held)]
+        caches["local"].set(key, kept, ORDER_KEEP_SECONDS)
+    by_pk = {waiting.pk: waiting for waiting in line + held}
+    return [by_pk[pk] for pk in kept]
+
+
 @dataclass(frozen=True)
 class Standing:
     ahead: int  # jobs that will start before this one: its queue's running jobs, and those it waits for
     wait_seconds: float
 
 
-def standing(job: Restoration) -> Standing:
-    """Where a queued job stands on its queue: the running jobs, and the queued ones that will
+def standings(queue: str) -> dict[int, Standing]:
+    """Where each queued job of a queue stands: the running jobs, and the queued ones that will
     start before it (start_order), with their times shared among the queue's workers."""
     now = timezone.now()
-    running = [run.run() for run in Restoration.objects.filter(status=Restoration.Status.RUNNING, queue=job.queue)]
+    running = [job.run() for job in Restoration.objects.filter(status=Restoration.Status.RUNNING, queue=queue)]
     left = [timing.seconds_left(run, now) or 0.0 for run in running if run]
-    ahead = []
-    for waiting in start_order(*queued_on(job.queue)):
-        if waiting.pk == job.pk:
-            break
-        ahead.append(waiting.seconds)
-    return Standing(len(running) + len(ahead), timing.wait_seconds(left, ahead, workers(job.queue)))
+    found, ahead = {}, 0.0
+    for position, waiting in enumerate(_start_order(queue)):
+        found[waiting.pk] = Standing(len(running) + position, timing.wait_seconds(left, [ahead], workers(queue)))
+        ahead += waiting.seconds
+    return found
+
+
+def standing(job: Restoration) -> Standing | None:
+    """None when the job left the queue since its row was read."""
+    return standings(job.queue).get(job.pk)
+
+
+def attach_standings(jobs: Iterable[Restoration]) -> None:
+    """Give the queued jobs among these their standing, reading each queue once: a page of
+    photos would otherwise read the whole queue once for each of its queued jobs."""
+    queued = [job for job in jobs if job.status == Restoration.Status.QUEUED]
+    by_queue = {queue: standings(queue) for queue in {job.queue for job in queued}}
+    for job in queued:
+        job.standing = by_queue[job.queue].get(job.pk)

@@ -17,7 +17,7 @@ from deblursite.client_ip import client_ip
 from inference.images import ImageRejected
 from inference.models import Choice, ServingChoice, Verdict
 
-from . import archive, cleanup, downloads, jobs
+from . import archive, cards, cleanup, downloads, jobs, queueing
 from .forms import RerunForm, StrengthForm, TryItForm, UploadForm
 from .listing import GalleryQuery, has_references
 from .media import LinkExpired, file_response, signed_file_response
@@ -156,7 +156,15 @@ def history(request: HttpRequest) -> HttpResponse:
     photos = Photo.objects.filter(owner=request.user).select_related("restoration")
     query = GalleryQuery(request.GET, with_references=has_references(photos))
     page = Paginator(query.photos(photos), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "query": query, "no_model": _no_model(), "archives": _archives(request)[:ARCHIVES_LISTED]}
+    shown = list(page.object_list)
+    queueing.attach_standings(photo.restoration for photo in shown)
+    context = {
+        "page": page,
+        "cards": cards.render(shown, request, back=request.get_full_path()),
+        "query": query,
+        "no_model": _no_model(),
+        "archives": _archives(request)[:ARCHIVES_LISTED],
+    }
     return render(request, "gallery/history.html", context)
 
 

@@ -71,13 +71,14 @@ class Stack:
     var_dir: Path
     broker_db: int
     cache_db: int
+    database: str = DATABASE
     # Where the site's processes reach S3: the fault proxy in front of moto.
     s3_url: str = ""
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def database_url(self, application: str) -> str:
-        return f"postgres://postgres@127.0.0.1:5432/{DATABASE}?application_name={application}"
+        return f"postgres://postgres@127.0.0.1:5432/{self.database}?application_name={application}"
 
     def env(self, application: str, **overrides: str) -> dict[str, str]:
         """The site's production settings, but plain HTTP on loopback (HTTPS=false)."""
@@ -201,12 +202,12 @@ def wait_for(url: str, what: str, stack: Stack, *, name: str, timeout: float = 9
     raise RuntimeError(f"{what} did not answer at {url}; see {stack.log(name)}")
 
 
-def fresh_database() -> None:
+def fresh_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
 
 
 def flush_redis(*dbs: int) -> None:

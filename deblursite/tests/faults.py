@@ -3,11 +3,13 @@
 It forwards every request until told to die after so many requests of a kind (the 2nd PUT,
 the 3rd DELETE): from then on it drops the connection of every request, of any kind,
 without an answer, as a store that went away would. boto3's retries of a dropped request
-are dropped too. `revive` brings the store back, for what happens after it recovers."""
+are dropped too. `revive` brings the store back, for what happens after it recovers.
+`latency` holds each request back that many seconds, as a store across a network would."""
 
 import http.client
 import socket
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
@@ -25,6 +27,7 @@ class FaultProxy:
         self.dropped: list[tuple[str, str]] = []
         self._death: tuple[str, int] | None = None
         self.dead = False
+        self.latency = 0.0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.server.proxy = self
@@ -82,6 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        time.sleep(self.server.proxy.latency)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
         headers["Content-Length"] = str(len(body))
         upstream = http.client.HTTPConnection(*self.server.proxy.upstream, timeout=30)

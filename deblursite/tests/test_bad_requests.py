@@ -66,7 +66,7 @@ def cache_down(settings):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     redis_cache = "django.core.cache.backends.redis.RedisCache"
-    settings.CACHES = {"default": {"BACKEND": redis_cache, "LOCATION": f"redis://127.0.0.1:{port}/0"}}
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": redis_cache, "LOCATION": f"redis://127.0.0.1:{port}/0"}}
 
 
 def test_with_the_cache_down_sign_in_and_uploads_still_work_and_it_is_logged(

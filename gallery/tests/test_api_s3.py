@@ -1,14 +1,16 @@
 """The photo API on S3 (a moto server on loopback): downloads and links are
 presigned S3 URLs fetched over HTTP, and a dead store refuses cleanly."""
 
+import time
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
 import requests
+from django.core.cache import caches
 
 from conftest import free_port, s3_options
-from gallery import blends, jobs
+from gallery import blends, jobs, media
 from gallery.models import Photo
 from inference.registry import register_model
 
@@ -17,11 +19,11 @@ from .test_api import RESULT_FORMATS, api_as, detail_url, image_of, post_photo, 
 from .test_s3 import keys
 
 
-def presigned_query(url: str, endpoint: str, bucket: str, key: str) -> dict[str, list[str]]:
-    """The query of a presigned URL of the object, checked to live 300 s."""
+def presigned_query(url: str, endpoint: str, bucket: str, key: str, lives: int = 300) -> dict[str, list[str]]:
+    """The query of a presigned URL of the object, checked to live `lives` seconds."""
     assert url.startswith(f"{endpoint}/{bucket}/{key}?"), url
     query = parse_qs(urlparse(url).query)
-    assert query["X-Amz-Expires"] == ["300"]
+    assert query["X-Amz-Expires"] == [str(lives)]
     assert "X-Amz-Signature" in query
     return query
 
@@ -96,7 +98,7 @@ def test_below_full_strength_the_result_and_its_link_are_stored_blends_presigned
     blended = np.asarray(image_of(requests.get(response["Location"], timeout=10).content))
     assert np.abs(blended - np.rint(before + 0.5 * (full - before))).max() <= 1
     link = alice_api.get(detail_url(s3_finished)).json()["result_url"]
-    presigned_query(link, s3_endpoint, buckets["default"], f"results/{pk}-blend.png")
+    presigned_query(link, s3_endpoint, buckets["default"], f"results/{pk}-blend.png", lives=330)
 
 
 def test_result_on_s3_is_still_owner_only(s3_finished, bob):
@@ -104,11 +106,14 @@ def test_result_on_s3_is_still_owner_only(s3_finished, bob):
     assert api_as().get(result_url(s3_finished)).status_code == 401
 
 
-def test_detail_links_are_presigned_s3_urls(alice_api, s3_finished, s3_storage, s3_endpoint):
+def test_detail_links_are_presigned_s3_urls_handed_out_again_for_a_tenth_of_their_life(
+    alice_api, s3_finished, s3_storage, s3_endpoint
+):
     _, buckets = s3_storage
     pk = s3_finished.pk
 
     data = alice_api.get(detail_url(s3_finished)).json()
+    again = alice_api.get(detail_url(s3_finished)).json()
 
     for name, key in [
         ("result_url", f"results/{pk}.png"),
@@ -117,12 +122,32 @@ def test_detail_links_are_presigned_s3_urls(alice_api, s3_finished, s3_storage, 
         ("reference_url", f"originals/{pk}-reference.png"),
         ("thumbnail_url", f"thumbnails/{pk}.jpg"),
     ]:
-        query = presigned_query(data[name], s3_endpoint, buckets["default"], key)
+        # Signed for 330 s and handed out for 30: each link lives at least urls_expire_in.
+        query = presigned_query(data[name], s3_endpoint, buckets["default"], key, lives=330)
         assert "response-content-disposition" not in query, name
+        assert again[name] == data[name], name
+    assert data["urls_expire_in"] == 300
     fetched = requests.get(data["result_url"], timeout=10)
     assert fetched.status_code == 200
     assert fetched.content == stored(s3_storage, f"results/{pk}.png")
     assert image_of(fetched.content).size == (96, 64)
+
+
+def test_a_link_is_signed_again_once_a_tenth_of_its_life_has_passed(alice_api, bob, s3_finished, monkeypatch):
+    signed = []
+    sign = media._presigned_url
+    monkeypatch.setattr(media, "_presigned_url", lambda *args, **kwargs: signed.append(args[1]) or sign(*args, **kwargs))
+    caches["local"].clear()  # the links the upload's answer made
+
+    alice_api.get(detail_url(s3_finished))
+    first = list(signed)
+    alice_api.get(detail_url(s3_finished))
+    assert signed == first and len(first) >= 5
+    assert api_as(bob).get(detail_url(s3_finished)).status_code == 404 and signed == first
+    later = time.time() + 31
+    monkeypatch.setattr(time, "time", lambda: later)
+    alice_api.get(detail_url(s3_finished))
+    assert signed == first + first
 
 
 def test_delete_removes_every_object(alice_api, s3_finished, s3_storage):
