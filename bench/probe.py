@@ -4,11 +4,11 @@ Starts on loopback: the moto S3 server behind a fault proxy, a fresh PostgreSQL 
 Redis databases of its own, gunicorn, a Celery worker on `deblur` and the maintenance
 worker with beat, all from the Procfile's lines and the site's production settings. Then:
 hostile uploads, an ownership sweep over every route, 100 concurrent uploads, fault
-cases, and read load on the pages people keep open. Prints a PASS/FAIL table and figures, stops everything, and exits 0 either way: it
+cases, the cases of issue 21, and read load on the pages people keep open. Prints a PASS/FAIL table and figures, stops everything, and exits 0 either way: it
 is a probe, not a test.
 
     .venv/bin/python bench/probe.py [--base-port 8104] [--broker-db 9] [--cache-db 12]
-        [--database deblur_probe] [--sections 1,2,3,4,5] [--read-seconds 30]
+        [--database deblur_probe] [--sections 1,2,3,4,5,6] [--read-seconds 30]
 """
 
 import argparse
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--cache-db", type=int, default=12, help="Redis database of the cache")
     parser.add_argument("--database", default=stacks.DATABASE, help="PostgreSQL database it drops and creates")
     parser.add_argument("--var-dir", default=str(REPO / "test-artifacts" / "var-probe"))
-    parser.add_argument("--sections", default="1,2,3,4,5", help="the numbers of the sections to run")
+    parser.add_argument("--sections", default="1,2,3,4,5,6", help="the numbers of the sections to run")
     parser.add_argument("--read-seconds", type=float, default=30, help="seconds of read load per endpoint")
     args = parser.parse_args()
 
@@ -77,11 +77,12 @@ def start(stack: stacks.Stack):
     stack.start_web("web", stack.ports.web)
     stack.start_worker("deblur")
     stack.start_worker("maintenance")
+    stack.start_worker("downloads")  # ZIPs and renders at a saved strength (issue 21)
     return proxy, site
 
 
 def probe(site, proxy: FaultProxy, chosen: set[int], read_seconds: float) -> None:
-    from probe import faults, hostile, load, ownership
+    from probe import faults, hardening, hostile, load, ownership
     from probe.corpus import encode, photo
 
     alice = site.user("alice")
@@ -102,6 +103,7 @@ def probe(site, proxy: FaultProxy, chosen: set[int], read_seconds: float) -> Non
         ("2. ownership sweep", lambda: ownership.run(site, alice, alice_photo, alice_api)),
         ("3. 100 concurrent uploads", lambda: finished.extend(load.run(site))),
         ("4. faults", lambda: faults.run(site, proxy, finished)),
+        ("6. issue 21", lambda: hardening.run(site, proxy)),
         # Last: it stops the deblur worker, to keep the job whose status it polls queued.
         ("5. read load", lambda: load.read_load(site, proxy, read_seconds)),
     )

@@ -25,22 +25,16 @@ from PIL import Image
 from gallery import archive, blends
 from gallery.models import Archive, Photo, Restoration, photo_file_names
 from inference.images import encode_png
+from probe.corpus import photo_like
 
+# A camera photo's size: some 20 MB as a PNG of photo_like's content.
 SIZE = (4000, 3000)
-
-
-def photo_like(seed: int) -> Image.Image:
-    """Smooth colour with sensor-like noise: a PNG of a camera photo's size (some 20 MB at 12 MP)."""
-    rng = np.random.default_rng(seed)
-    coarse = Image.fromarray((rng.random((SIZE[1] // 32, SIZE[0] // 32, 3)) * 255).astype("uint8"))
-    smooth = np.asarray(coarse.resize(SIZE, Image.Resampling.BICUBIC)).astype(np.int16)
-    return Image.fromarray(np.clip(smooth + rng.integers(-40, 41, smooth.shape), 0, 255).astype("uint8"))
 
 
 def finished_photos(owner, count: int) -> list[Photo]:
     photos = []
     for seed in range(count):
-        original = photo_like(seed)
+        original = photo_like(SIZE, seed)
         output = Image.fromarray(255 - np.asarray(original))
         photo = Photo.objects.create(owner=owner, original_name=f"street-{seed}.jpg", width=SIZE[0], height=SIZE[1], mode="RGB")
         names = photo_file_names(photo.pk)

@@ -14,6 +14,8 @@ import numpy as np
 import pillow_heif
 from PIL import ExifTags, Image, ImageCms
 
+from inference.tests.image_files import jpeg_with_scans, tiff_with_pages
+
 pillow_heif.register_heif_opener()
 
 FRAMES = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "gopro-real" / "blur"
@@ -40,6 +42,15 @@ def photo(width: int = 96, height: int = 64, offset: int = 0) -> Image.Image:
         left = (offset * 37) % max(1, frame.width - width)
         top = (offset * 23) % max(1, frame.height - height)
         return frame.convert("RGB").crop((left, top, left + width, top + height))
+
+
+def photo_like(size: tuple[int, int], seed: int = 0) -> Image.Image:
+    """Smooth colour with sensor-like noise, at any size: a camera photo's content, which
+    compresses as badly as one (bench/zip_downloads.py's)."""
+    rng = np.random.default_rng(seed)
+    coarse = Image.fromarray((rng.random((size[1] // 32, size[0] // 32, 3)) * 255).astype("uint8"))
+    smooth = np.asarray(coarse.resize(size, Image.Resampling.BICUBIC)).astype(np.int16)
+    return Image.fromarray(np.clip(smooth + rng.integers(-40, 41, smooth.shape), 0, 255).astype("uint8"))
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
@@ -151,4 +162,22 @@ def cases(max_bytes: int, max_pixels: int, min_side: int) -> list[Case]:
         Case("unicode and RTL name", "фото-照片-\u202egnp.exe.png", png, "accepted", "image/png"),
         Case('name with " and ;', "a\"; filename*=UTF-8''evil.html; b=\".png", png, "accepted", "image/png"),
         Case("empty file name", "", png, "either", "image/png"),
+    ]
+
+
+def decode_bombs() -> list[Case]:
+    """Valid files that are cheap to send and dear to decode (issue 21, N1)."""
+    return [
+        Case("progressive JPEG of 30,000 scans, 6000x6000", "scans.jpg", jpeg_with_scans(30_000, size=(6000, 6000)), "refused", "image/jpeg"),
+        Case("TIFF of 100,000 pages", "pages.tiff", tiff_with_pages(100_000), "refused", "image/tiff"),
+    ]
+
+
+def camera_files() -> list[Case]:
+    """Real photos as cameras and scanners write them, which the decode bounds must let through."""
+    camera = photo_like((4000, 3000), seed=5)
+    pages = [photo_like((1600, 1200), seed=6), photo(320, 240), photo(320, 240, offset=1)]
+    return [
+        Case("progressive JPEG of 4000x3000, as a camera's", "camera.jpg", encode(camera, "JPEG", quality=92, progressive=True), "accepted", "image/jpeg"),
+        Case("3-page TIFF whose first page is a 1600x1200 photo", "scan.tiff", encode(pages[0], "TIFF", compression="tiff_lzw", save_all=True, append_images=pages[1:]), "accepted", "image/tiff"),
     ]

@@ -7,6 +7,7 @@ import os
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,6 +198,32 @@ def load(port: int, path: str, headers: dict[str, str], seconds: float, connecti
     spent = time.monotonic() - began, sorted(latencies), time.process_time() - cpu
     server_cpu = cpu_seconds(server) - server_cpu if server else 0.0
     return Load(len(latencies), errors, *spent, server_cpu, machine_cpu_seconds() - machine_cpu)
+
+
+def bystanders(site: Site, seconds: float, connections: int = 2) -> Callable[[], dict[str, Load]]:
+    """Another user keeps their job's status and their gallery open, `connections` each, for
+    `seconds` from now, in threads; the call returned waits for them and gives each page's load."""
+    user = site.user(f"bystander{site.address().replace('.', '-')}")
+    api, web = site.api(user), site.web(user)
+    photo_id = site.upload(api, "bystander.jpg", encode(photo(128, 96), "JPEG")).json()["id"]
+    site.wait_job(photo_id)
+    headers = {"X-Forwarded-For": site.address(), "Cookie": "; ".join(f"{k}={v}" for k, v in web.cookies.items())}
+    pages = {"status": f"/photos/{photo_id}/status", "gallery": "/photos/"}
+    loads: dict[str, Load] = {}
+
+    def one(name: str) -> None:
+        loads[name] = load(site.stack.ports.web, pages[name], headers, seconds, connections)
+
+    threads = [threading.Thread(target=one, args=(name,)) for name in pages]
+    for thread in threads:
+        thread.start()
+
+    def done() -> dict[str, Load]:
+        for thread in threads:
+            thread.join()
+        return loads
+
+    return done
 
 
 def _upload_beside(site: Site, seconds: float, answers: list[tuple[int, float]]) -> list[threading.Thread]:

@@ -62,8 +62,9 @@ class Site:
         session.base = base or self.base
         return session
 
-    def user(self, name: str):
-        return get_user_model().objects.create_user(name, f"{name}@example.com", PASSWORD)
+    def user(self, name: str, **flags: bool):
+        """A user; flags such as is_staff=True or is_superuser=True."""
+        return get_user_model().objects.create_user(name, f"{name}@example.com", PASSWORD, **flags)
 
     def api(self, user, base: str | None = None) -> requests.Session:
         from accounts.tokens import issue_token
@@ -92,6 +93,16 @@ class Site:
     def upload(self, api: requests.Session, filename: str, data: bytes, **kw) -> requests.Response:
         return api.post(
             f"{api.base}/api/v1/photos/", files={"image": (filename, data, "application/octet-stream")}, timeout=120, **kw
+        )
+
+    def form_upload(self, web: requests.Session, filename: str, data: bytes, choice: str = "best") -> requests.Response:
+        """One photo through the upload page, as its script sends it (a JSON answer)."""
+        return web.post(
+            f"{web.base}/photos/upload/",
+            files={"images": (filename, data, "application/octet-stream")},
+            data={"model": choice},
+            headers={"Accept": "application/json", "X-CSRFToken": csrf(web)},
+            timeout=120,
         )
 
     # --- what is stored ------------------------------------------------------------------

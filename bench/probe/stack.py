@@ -105,6 +105,8 @@ class Stack:
             # The site's processes reach S3 through the fault proxy; the probe itself goes direct.
             "AWS_S3_ENDPOINT_URL": self.s3_url,
             "VAR_DIR": str(self.var_dir),
+            # As `make run` sets it: staff import server folders from this one only.
+            "INGEST_FOLDER_ROOTS": str(self.ingest_root),
             "EMAIL_URL": "consolemail://",
             "LOG_LEVEL": "WARNING",
             # The storage sweep leaves files no row names alone for this long (an upload in
@@ -113,6 +115,10 @@ class Stack:
         }
         env.update(overrides)
         return env
+
+    @property
+    def ingest_root(self) -> Path:
+        return self.var_dir / "incoming"
 
     @property
     def log_dir(self) -> Path:
