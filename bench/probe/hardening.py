@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+import requests.adapters
 from django.conf import settings
 from django.core.files.base import ContentFile
 
@@ -180,7 +181,15 @@ def _fetch_until_file(client: requests.Session, url: str, deadline: float) -> st
     """A download as a client makes it: asked again after Retry-After while it is prepared,
     then the file (a presigned link followed)."""
     while True:
-        response = client.get(url, allow_redirects=False, timeout=60)
+        try:
+            response = client.get(url, allow_redirects=False, timeout=60)
+        except requests.ConnectionError:
+            # As a browser does: a GET on a kept-alive connection that the server closed
+            # meanwhile (gunicorn keeps one 2 s, as long as Retry-After) is sent again once.
+            try:
+                response = client.get(url, allow_redirects=False, timeout=60)
+            except requests.ConnectionError as exc:
+                return type(exc).__name__
         if response.status_code == 202 and time.monotonic() < deadline:
             time.sleep(float(response.headers.get("Retry-After", 2)))
             continue
@@ -201,6 +210,8 @@ def _blended_downloads(site: Site, zipped: tuple[object, list[str]]) -> None:
     worker), then 50 downloads of them at once, while another user's pages are measured."""
     owner, ids = zipped
     web, api = site.web(owner), site.api(owner)
+    for client in (web, api):  # a connection for each download at once
+        client.mount(site.base, requests.adapters.HTTPAdapter(pool_maxsize=BLENDED_DOWNLOADS))
     chosen = ids[:10]
     for photo_id in chosen:
         _save_strength(site, web, photo_id, BLEND_STRENGTH)
