@@ -151,11 +151,25 @@ def test_promoting_a_model_below_its_input_asks_first_and_names_the_figures(staf
     assert ModelVersion.serving("best") == two_models["best"]
 
 
+def test_retiring_asks_first_on_a_page_that_needs_no_script(staff_client, two_models):
+    ServingChoice.objects.filter(key="fast").update(model=two_models["best"])
+    url = reverse("training:model-retire", args=["tiny-fast"])
+    assert 'id="retire-tiny-fast"' in staff_client.get(reverse("training:models")).content.decode()
+
+    asked = staff_client.post(url)
+
+    assert asked.status_code == 200 and ModelVersion.objects.get(name="tiny-fast").retired_at is None
+    page = asked.content.decode()
+    assert "Retire tiny-fast?" in page and 'name="confirm" value="yes"' in page and f'action="{url}"' in page
+    staff_client.post(url, {"confirm": "yes"})
+    assert ModelVersion.objects.get(name="tiny-fast").retired_at is not None
+
+
 def test_a_serving_model_cannot_be_retired_and_a_retired_one_cannot_serve(staff_client, two_models):
-    staff_client.post(reverse("training:model-retire", args=["tiny-best"]))
+    staff_client.post(reverse("training:model-retire", args=["tiny-best"]), {"confirm": "yes"})
     assert ModelVersion.objects.get(name="tiny-best").retired_at is None
     ServingChoice.objects.filter(key="best").update(model=two_models["fast"])
-    staff_client.post(reverse("training:model-retire", args=["tiny-best"]))
+    staff_client.post(reverse("training:model-retire", args=["tiny-best"]), {"confirm": "yes"})
     assert ModelVersion.objects.get(name="tiny-best").retired_at is not None
     response = staff_client.post(reverse("training:model-promote", args=["tiny-best"]), {"choice": "fast"}, follow=True)
     assert "is retired and cannot serve" in response.content.decode()
