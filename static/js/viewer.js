@@ -133,8 +133,8 @@
     view.split = Math.min(100, Math.max(0, Math.round(value)));
     viewer.style.setProperty("--split", view.split + "%");
     divider.setAttribute("aria-valuenow", String(view.split));
-    const right = view.showing === "result" ? "result" : "reference";
-    divider.setAttribute("aria-valuetext", `${view.split} %: original on the left, ${right} on the right`);
+    const right = view.showing === "result" ? "result" : viewer.dataset.reference.toLowerCase();
+    divider.setAttribute("aria-valuetext", `${view.split} %: ${viewer.dataset.before} on the left, ${right} on the right`);
   }
 
   function showOriginal(on) {
@@ -154,7 +154,7 @@
   }
 
   function updateAfterLabel() {
-    if (afterLabel) afterLabel.textContent = view.showing === "result" ? `${afterLabel.dataset.name} · ${percent(view.strength)}` : "Reference";
+    if (afterLabel) afterLabel.textContent = view.showing === "result" ? `${afterLabel.dataset.name} · ${percent(view.strength)}` : viewer.dataset.reference;
   }
 
   // -- pointers: drag the split or pan, click to move the split, pinch to zoom --------
