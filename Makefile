@@ -3,6 +3,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Where `make run` serves (the Procfile's gunicorn binds it); the links it prints follow it.
+# A wildcard address is printed as the loopback one, which a browser can open.
+BIND ?= 127.0.0.1:8000
+export BIND
+SITE_URL := http://$(patsubst 0.0.0.0:%,127.0.0.1:%,$(patsubst [::]:%,[::1]:%,$(BIND)))
 
 .PHONY: install run test check-services chromium node clean
 
@@ -21,11 +26,11 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py ensure_admin
+	$(PY) manage.py ensure_admin --site-url $(SITE_URL)
 	$(PY) manage.py ensure_default_model
 	@# Offline this says what it needs in one line, and the site starts with the models it has.
 	-$(PY) manage.py install_pretrained srn-gopro
-	@echo "Deblur: http://127.0.0.1:8000  (Ctrl-C stops web and worker)"
+	@echo "Deblur: $(SITE_URL)  (Ctrl-C stops web and worker)"
 	@# Not DEBUG: people see the site's own error pages, never Django's debug page, and
 	@# whitenoise serves the collected static files. Plain HTTP, as it is this machine only.
 	@# Staff import server folders from var/incoming only (INGEST_FOLDER_ROOTS).

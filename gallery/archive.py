@@ -4,7 +4,8 @@ timeout as a stream from a web process was.
 
 Each photo's result is <stem>-deblurred.png at its saved strength, once its job succeeded
 (the stored blend, or blended here when the photo's own render has not run yet), and its
-original <stem>.png. PNGs are compressed already, so entries are stored as they are."""
+original <stem>.png; a try-it photo's blurred copy is <stem>-blurred.png and the sharp photo
+its owner sent <stem>.png. PNGs are compressed already, so entries are stored as they are."""
 
 import logging
 import tempfile
@@ -22,9 +23,15 @@ from zipstream import ZIP_STORED, ZipStream
 from inference.images import encode_png
 
 from . import blends
+from .downloads import FORMATS, TRY_IT_SUFFIXES
 from .models import Archive, Photo, Restoration
 
 log = logging.getLogger(__name__)
+
+ORIGINAL_SUFFIX = ".png"
+RESULT_SUFFIX = FORMATS["png"].suffix
+# Every name an entry of a photo may end in, whichever files the photo has.
+SUFFIXES = {ORIGINAL_SUFFIX, RESULT_SUFFIX, *TRY_IT_SUFFIXES.values()}
 
 CHUNK_BYTES = 1024 * 1024
 # Progress is written when it has moved on by this much: a few dozen writes a ZIP.
@@ -48,12 +55,24 @@ def entry_stems(original_names: Iterable[str]) -> list[str]:
     for name in original_names:
         base = stem = _stem(name)
         number = 1
-        while {f"{stem}.png", f"{stem}-deblurred.png"} & taken:
+        while {stem + suffix for suffix in SUFFIXES} & taken:
             number += 1
             stem = f"{base}-{number}"
-        taken |= {f"{stem}.png", f"{stem}-deblurred.png"}
+        taken |= {stem + suffix for suffix in SUFFIXES}
         stems.append(stem)
     return stems
+
+
+def _own_files(photo: Photo) -> list[tuple[FieldFile, str]]:
+    """The photo's own files in the archive, with the suffixes of their names."""
+    if photo.synthetic_blur:
+        return [(photo.original, TRY_IT_SUFFIXES["original"]), (photo.reference, TRY_IT_SUFFIXES["reference"])]
+    return [(photo.original, ORIGINAL_SUFFIX)]
+
+
+def _result_of(photo: Photo) -> Restoration | None:
+    job = getattr(photo, "restoration", None)
+    return job if job is not None and job.status == Restoration.Status.SUCCEEDED and job.result else None
 
 
 def request(owner, photos: list[Photo]) -> Archive:
@@ -101,10 +120,10 @@ class _Progress:
 def _entries(photos: list[Photo], progress: _Progress) -> ZipStream:
     archive = ZipStream(compress_type=ZIP_STORED)
     for photo, stem in zip(photos, entry_stems(photo.original_name for photo in photos)):
-        job = getattr(photo, "restoration", None)
-        if job is not None and job.status == Restoration.Status.SUCCEEDED and job.result:
-            archive.add(_result(job, progress), f"{stem}-deblurred.png")
-        archive.add(_chunks(photo.original, progress), f"{stem}.png")
+        if job := _result_of(photo):
+            archive.add(_result(job, progress), stem + RESULT_SUFFIX)
+        for file, suffix in _own_files(photo):
+            archive.add(_chunks(file, progress), stem + suffix)
     return archive
 
 
@@ -112,9 +131,8 @@ def _total(photos: list[Photo]) -> int:
     # A result under full strength is about the size of the full-strength one.
     total = 0
     for photo in photos:
-        total += photo.original.size
-        job = getattr(photo, "restoration", None)
-        if job is not None and job.status == Restoration.Status.SUCCEEDED and job.result:
+        total += sum(file.size for file, _ in _own_files(photo))
+        if job := _result_of(photo):
             total += job.result.size
     return total
 

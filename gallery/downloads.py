@@ -39,6 +39,11 @@ FORMATS = {
 }
 
 
+# A try-it photo's original is the blurred copy the site made, and its reference the sharp
+# photo the person sent: their download names say which is which.
+TRY_IT_SUFFIXES = {"original": "-blurred.png", "reference": ".png"}
+
+
 def download_name(photo: Photo, fmt: str) -> str:
     return PurePath(photo.original_name).stem + FORMATS[fmt].suffix
 

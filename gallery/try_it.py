@@ -41,6 +41,16 @@ DEFOCUS_RADIUS = (0.5, 6.0)
 _SRGB8_TO_LINEAR = srgb_to_linear(np.arange(256, dtype=np.float32) / np.float32(255))
 
 
+# What the photo page calls a photo's own images. A try-it photo's original is the blurred
+# copy the site made, and its reference the sharp photo its owner sent.
+PHOTO_NAMES = {"before": "Original", "before_name": "original", "reference": "Reference"}
+TRY_IT_NAMES = {"before": "Blurred (input)", "before_name": "blurred input", "reference": "Sharp original"}
+
+
+def image_names(photo: Photo) -> dict[str, str]:
+    return TRY_IT_NAMES if photo.synthetic_blur else PHOTO_NAMES
+
+
 def describe_blur(synthetic_blur: dict) -> str:
     """'motion, 60 %' for the photo page."""
     return f"{KINDS[synthetic_blur['kind']].lower()}, {round(synthetic_blur['strength'] * 100)} %"

@@ -22,7 +22,7 @@ from .forms import RerunForm, StrengthForm, TryItForm, UploadForm
 from .listing import GalleryQuery, has_references
 from .media import LinkExpired, file_response, signed_file_response
 from .models import Archive, Photo, Restoration
-from .try_it import accept_try_it, describe_blur
+from .try_it import accept_try_it, describe_blur, image_names
 from .uploads import DELETE_PENDING, StorageUnavailable, UploadLimited, UploadRejected, accept_photo, delete_photo
 
 PAGE_SIZE = 24
@@ -281,6 +281,7 @@ def detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "no_model": _no_model(),
         "rerun_choices": _rerun_choices(job),
         "verdict_reason": _reason_under_heading(job),
+        "names": image_names(photo),
     }
     return render(request, "gallery/detail.html", context)
 
@@ -401,6 +402,8 @@ def stored_file(request: HttpRequest, pk: UUID, kind: str) -> HttpResponse:
     file: FieldFile = getattr(photo if owner_name == "photo" else photo.restoration, field)
     download_name = None
     if request.GET.get("download") and suffix:
+        if photo.synthetic_blur:
+            suffix = downloads.TRY_IT_SUFFIXES.get(kind, suffix)
         download_name = PurePath(photo.original_name).stem + suffix
     return file_response(file, download_name=download_name)
 

@@ -225,5 +225,10 @@ class TrainingRun(BackgroundWork):
         return self.status in (self.Status.QUEUED, self.Status.RUNNING, self.Status.STOPPING)
 
     @property
+    def time_left(self) -> float | None:
+        """The ETA of a run that is training: a queued, stopping or stopped one has none."""
+        return self.eta_seconds if self.status == self.Status.RUNNING else None
+
+    @property
     def can_resume(self) -> bool:
         return self.status in (self.Status.STOPPED, self.Status.FAILED) and self.step > 0

@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 
-def ensure_admin() -> str:
+def ensure_admin(*args: str) -> str:
     out = StringIO()
-    call_command("ensure_admin", stdout=out)
+    call_command("ensure_admin", *args, stdout=out)
     return out.getvalue()
 
 

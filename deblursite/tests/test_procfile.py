@@ -2,8 +2,12 @@
 users' deblurring alone on its worker, training at low priority, beat's checks on a queue
 that no long job holds up."""
 
+import os
 import shlex
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from celery import current_app
 from django.conf import settings
@@ -77,3 +81,25 @@ def test_gunicorn_never_uses_the_default_control_socket_that_two_instances_would
     (web,) = [command for command in processes().values() if command[0] == "gunicorn"]
     (readme_web,) = [command for command in readme_production_commands() if command[0] == "gunicorn"]
     assert sets_its_control_socket(web) and sets_its_control_socket(readme_web)
+
+
+def make_run_commands(*assignments: str) -> str:
+    """What `make run` would do, printed by make without doing it, whatever BIND this shell has."""
+    env = {name: value for name, value in os.environ.items() if name != "BIND"}
+    command = ["make", "-n", "run", *assignments]
+    return subprocess.run(command, cwd=PROCFILE.parent, env=env, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.parametrize(("bind", "url"), [("127.0.0.1:8101", "http://127.0.0.1:8101"), ("0.0.0.0:9000", "http://127.0.0.1:9000")])
+def test_make_run_prints_the_links_of_the_address_it_binds(bind, url):
+    commands = make_run_commands(f"BIND={bind}")
+
+    assert f'echo "Deblur: {url}  ' in commands
+    assert f"manage.py ensure_admin --site-url {url}\n" in commands
+    assert ":8000" not in commands
+
+
+def test_make_run_serves_and_prints_127_0_0_1_8000_by_default_as_the_procfile_binds():
+    (web,) = [command for command in processes().values() if command[0] == "gunicorn"]
+    assert web[web.index("--bind") + 1] == "${BIND:-127.0.0.1:8000}"
+    assert "--site-url http://127.0.0.1:8000\n" in make_run_commands()

@@ -91,3 +91,33 @@ def test_the_upload_page_and_home_page_link_to_try_it(alice_client, media_storag
     assert f'href="{TRY_IT}"' in alice_client.get(reverse("gallery:upload")).content.decode()
     assert f'href="{TRY_IT}"' in alice_client.get(reverse("home")).content.decode()
     assert alice_client.get(TRY_IT).status_code == 200
+
+
+def test_a_try_it_photo_calls_the_blurred_copy_and_the_sharp_original_what_they_are(alice_client, alice, media_storage):
+    from gallery import archive
+
+    from .conftest import succeed
+    from .test_cancel_and_gallery import zip_entries
+
+    sharp = photo_bytes(size=(160, 120), fmt="PNG", seed=7)
+    alice_client.post(TRY_IT, {"image": upload("coffee.png", sharp, "image/png"), "kind": "motion", "strength": 60})
+    photo = Photo.objects.get(owner=alice)
+    succeed(photo)
+
+    page = alice_client.get(reverse("gallery:detail", args=[photo.pk])).content.decode()
+    assert '<span class="viewer-label before" aria-hidden="true">Blurred (input)</span>' in page
+    assert 'data-reference="Sharp original"' in page and "> Sharp original</label>" in page
+    assert "Download blurred input</a>" in page and "Download sharp original</a>" in page
+    assert ">Original<" not in page and "Download original" not in page
+    names = {
+        kind: alice_client.get(reverse("gallery:file", args=[photo.pk, kind]), {"download": 1})["Content-Disposition"]
+        for kind in ("original", "reference")
+    }
+    assert names == {"original": 'attachment; filename="coffee-blurred.png"', "reference": 'attachment; filename="coffee.png"'}
+
+    made = archive.request(alice, [photo])
+    archive.build(str(made.pk))
+    entries = zip_entries(made.__class__.objects.get(pk=made.pk))
+    assert sorted(entries) == ["coffee-blurred.png", "coffee-deblurred.png", "coffee.png"]
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(entries["coffee.png"])).convert("RGB")), stored(photo.reference.name))
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(entries["coffee-blurred.png"])).convert("RGB")), stored(photo.original.name))

@@ -107,3 +107,33 @@ def test_drop_pair_refuse_send_and_fix_a_bad_reference(live_server, client, alic
     photos = {photo.original_name: photo for photo in Photo.objects.filter(owner=alice)}
     assert sorted(photos) == ["shaky.jpg", "street.jpg"]
     assert all(photo.reference for photo in photos.values())
+
+
+@pytest.mark.parametrize(
+    ("device", "said", "unsaid", "empty"),
+    [
+        ({}, ["Drop photos", "Ctrl+V", "Choose photos"], ["take"], "Choose, drop or paste at least one photo first."),
+        (
+            {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2},
+            ["take a photo with the camera", "Choose or take photos"],
+            ["Drop", "paste", "Ctrl"],
+            "Choose or take at least one photo first.",
+        ),
+    ],
+    ids=["desktop", "phone"],
+)
+def test_the_upload_page_speaks_of_what_the_device_can_do(live_server, client, alice, chromium, device, said, unsaid, empty):
+    client.force_login(alice)
+    context = chromium.new_context(**{"viewport": {"width": 1280, "height": 900}, **device})
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/photos/upload/")
+
+    shown = page.locator("#drop-zone").inner_text()
+    assert all(words in shown for words in said) and not any(words in shown for words in unsaid), shown
+    page.click("#upload-button")
+    expect(page.locator("#upload-status")).to_have_text(empty)
+    # Not full-page: that shot resizes the page, and Chromium then drops the touch emulation.
+    page.locator("#drop-zone").scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / f"upload-{'phone' if device else 'desktop'}-words.png")
+    context.close()

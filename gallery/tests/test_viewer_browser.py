@@ -220,3 +220,56 @@ def test_viewer_split_zoom_pan_hold_reference_and_strength(
     expect(mobile.locator("#viewer-divider")).to_have_attribute("aria-valuenow", "50")
     mobile.screenshot(path=SHOTS / "viewer-phone-pinched.png")
     phone.close()
+
+
+def pressed_zoom(page) -> list[str]:
+    return page.evaluate("[...document.querySelectorAll('[data-zoom]')]"
+                         ".filter(b => b.getAttribute('aria-pressed') === 'true').map(b => b.dataset.zoom)")
+
+
+def test_the_zoom_keys_stop_at_the_buttons_levels_and_mark_them_and_the_wheel_zooms(
+    live_server, chromium, alice, media_storage, monkeypatch
+):
+    monkeypatch.setattr("gallery.jobs.send", lambda restoration_id, queue: None)
+    dark = np.random.default_rng(5).integers(0, 100, size=(1800, 2400, 3), dtype=np.uint8)
+    photo = finished_photo(alice, Image.fromarray(dark), Image.fromarray(255 - dark))
+    client = Client()
+    client.force_login(alice)
+    url = live_server.url + reverse("gallery:detail", args=[photo.pk])
+    # Short enough that the photo page scrolls, then tall enough that it does not.
+    for height, scrolls in ((900, True), (3000, False)):
+        context = chromium.new_context(viewport={"width": 1280, "height": height})
+        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+        page = context.new_page()
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollHeight > innerHeight") is scrolls
+        if scrolls:
+            page.locator("#viewer-stage").focus()
+            steps = []
+            for key in ("+", "+", "+", "+", "-", "-", "-", "-"):
+                page.keyboard.press(key)
+                steps.append(pressed_zoom(page))
+            # Fit is about 45 % here: 50 %, 100 %, 200 %, 400 %, and back down to Fit.
+            assert steps == [[], ["1"], ["2"], [], ["2"], ["1"], [], ["fit"]]
+
+        page.evaluate("document.getElementById('viewer-stage').scrollIntoView({block: 'nearest'})")
+        stage, fitted = box_of(page, "#viewer-stage"), box_of(page, "#original-image")
+        scrolled = page.evaluate("scrollY")
+        page.mouse.move(stage["x"] + stage["w"] / 2, stage["y"] + stage["h"] / 2)
+        page.mouse.wheel(0, -100)  # one notch up
+        page.wait_for_timeout(300)
+        plain = box_of(page, "#original-image")["w"] / fitted["w"]
+        if scrolls:  # the plain wheel is the page's
+            assert plain == pytest.approx(1.0) and page.evaluate("scrollY") != scrolled
+            page.evaluate("document.getElementById('viewer-stage').scrollIntoView({block: 'nearest'})")
+            scrolled = page.evaluate("scrollY")
+            page.keyboard.down("Control")
+            page.mouse.wheel(0, -100)
+            page.keyboard.up("Control")
+            page.wait_for_timeout(300)
+            assert box_of(page, "#original-image")["w"] / fitted["w"] == pytest.approx(1.5, rel=0.01)
+            assert page.evaluate("scrollY") == scrolled
+            page.screenshot(path=SHOTS / "viewer-ctrl-wheel.png")
+        else:
+            assert plain == pytest.approx(1.5, rel=0.01)
+        context.close()

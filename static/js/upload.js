@@ -20,6 +20,8 @@
   const button = document.getElementById("upload-button");
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const CONCURRENT = 2;
+  // As upload.css tells a touch screen's words from a mouse's.
+  const TOUCH = window.matchMedia("(hover: none) and (pointer: coarse)");
   const cards = [];
   const queued = []; // ids of the photos this page has queued, across sends
   let nextId = 0;
@@ -413,7 +415,7 @@
     if (!todo.length) {
       if (queued.length && !cards.some(function (card) { return card.state === "failed"; })) return done();
       announce(cards.length ? "Nothing to send: fix or remove the photos marked below."
-        : "Choose, drop or paste at least one photo first.");
+        : TOUCH.matches ? "Choose or take at least one photo first." : "Choose, drop or paste at least one photo first.");
       return;
     }
     sending = true;

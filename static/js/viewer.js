@@ -20,7 +20,8 @@
   const height = Number(viewer.dataset.height);
 
   const MAX_ZOOM = 8; // screen pixels per image pixel
-  const ZOOM_STEP = 1.5;
+  const ZOOM_STEP = 1.5; // the most one turn of the wheel zooms
+  const WHEEL_LINE = 40; // px per line of a wheel that counts in lines
   const PAN_STEP = 0.15; // of the stage, per arrow key
   const SPLIT_STEP = 1; // per cent, per arrow key on the divider; Shift and Page keys: 10
   const DRAG_THRESHOLD = 4; // px a press moves before it is a drag rather than a click
@@ -112,6 +113,15 @@
     render();
   }
 
+  // + and − step through Fit and the powers of two in screen pixels per image pixel, so
+  // that they stop at the levels the zoom buttons name, and those buttons show it.
+  function zoomStep(direction) {
+    const levels = [fitScale()];
+    for (let density = MAX_ZOOM; density >= 1 / 64; density /= 2) levels.push(density / ratio());
+    const next = levels.filter((scale) => (direction > 0 ? scale > view.scale * 1.001 : scale < view.scale / 1.001));
+    zoomTo(direction > 0 ? Math.min(...next) : Math.max(...next));
+  }
+
   function zoomLevel(level) {
     if (level === "fit") {
       view.fitted = true;
@@ -133,8 +143,8 @@
     view.split = Math.min(100, Math.max(0, Math.round(value)));
     viewer.style.setProperty("--split", view.split + "%");
     divider.setAttribute("aria-valuenow", String(view.split));
-    const right = view.showing === "result" ? "result" : "reference";
-    divider.setAttribute("aria-valuetext", `${view.split} %: original on the left, ${right} on the right`);
+    const right = view.showing === "result" ? "result" : viewer.dataset.reference.toLowerCase();
+    divider.setAttribute("aria-valuetext", `${view.split} %: ${viewer.dataset.before} on the left, ${right} on the right`);
   }
 
   function showOriginal(on) {
@@ -154,7 +164,7 @@
   }
 
   function updateAfterLabel() {
-    if (afterLabel) afterLabel.textContent = view.showing === "result" ? `${afterLabel.dataset.name} · ${percent(view.strength)}` : "Reference";
+    if (afterLabel) afterLabel.textContent = view.showing === "result" ? `${afterLabel.dataset.name} · ${percent(view.strength)}` : viewer.dataset.reference;
   }
 
   // -- pointers: drag the split or pan, click to move the split, pinch to zoom --------
@@ -256,14 +266,18 @@
   stage.addEventListener("pointerup", (event) => endPointer(event, false));
   stage.addEventListener("pointercancel", (event) => endPointer(event, true));
 
-  // A trackpad pinch, or Ctrl and the wheel; the plain wheel scrolls the page.
+  // The wheel zooms at the pointer. On a page that scrolls it takes Ctrl as well, so that the
+  // plain wheel still scrolls the page; a trackpad pinch comes as Ctrl and the wheel.
+  const pageScrolls = () => document.documentElement.scrollHeight > window.innerHeight;
   stage.addEventListener(
     "wheel",
     (event) => {
-      if (!event.ctrlKey) return;
+      if (!event.ctrlKey && pageScrolls()) return;
       event.preventDefault();
+      const pixels = event.deltaY * (event.deltaMode === WheelEvent.DOM_DELTA_LINE ? WHEEL_LINE : 1);
+      const factor = Math.min(ZOOM_STEP, Math.max(1 / ZOOM_STEP, Math.exp(-pixels * 0.01)));
       const point = at(event);
-      zoomTo(view.scale * Math.exp(-event.deltaY * 0.01), point.x, point.y);
+      zoomTo(view.scale * factor, point.x, point.y);
     },
     {passive: false},
   );
@@ -304,8 +318,8 @@
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     const levels = {0: "fit", 1: "1", 2: "2"};
-    if (event.key === "+" || event.key === "=") zoomTo(view.scale * ZOOM_STEP);
-    else if (event.key === "-" || event.key === "_") zoomTo(view.scale / ZOOM_STEP);
+    if (event.key === "+" || event.key === "=") zoomStep(1);
+    else if (event.key === "-" || event.key === "_") zoomStep(-1);
     else if (event.key in levels) zoomLevel(levels[event.key]);
     else if ((event.key === "o" || event.key === "O") && holdButton) {
       if (!event.repeat) showOriginal(true);

@@ -24,10 +24,13 @@ class Estimate:
 
 
 def _duration(seconds: float) -> str:
-    minutes = seconds / 60
-    if minutes < 90:
-        return f"about {max(1, round(minutes))} min"
-    return f"about {minutes / 60:.1f} h"
+    """In the units of the run page's time left (static/js/run.js): a short run in seconds,
+    so that the estimate grows with its steps from the first one."""
+    if seconds < 90:
+        return f"about {max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"about {round(seconds / 60)} min"
+    return f"about {seconds / 3600:.1f} h"
 
 
 def estimate(architecture: str, *, steps: int, gan_steps: int, batch: int, patch: int) -> Estimate:
@@ -42,4 +45,5 @@ def estimate(architecture: str, *, steps: int, gan_steps: int, batch: int, patch
         per_pixel = CPU_SECONDS_PER_STEP[architecture] / REFERENCE_PIXELS
         basis = "a measurement on a 2-core CPU, as no run of this architecture has been timed here yet (a GPU is much faster)"
     seconds = (steps + ADVERSARIAL_COST * gan_steps) * batch * patch * patch * per_pixel
-    return Estimate(seconds, f"{_duration(seconds)} of training, then the benchmark scoring. From {basis}.")
+    text = f"{_duration(seconds)} of training steps, plus the start-up and the benchmark scoring. From {basis}."
+    return Estimate(seconds, text)

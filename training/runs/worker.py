@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import time
+from collections import deque
 from pathlib import Path
 
 from django.utils import timezone
@@ -26,6 +27,8 @@ Status = TrainingRun.Status
 
 # How often a running run writes its progress, and reads whether it was asked to stop.
 REPORT_SECONDS = 2.0
+# The time left comes from the pace over this many reports: the last minute, or more.
+PACE_REPORTS = 30
 
 
 class StopRequested(KeyboardInterrupt):
@@ -88,15 +91,17 @@ class Reporter:
         self.folder = folder
         self.sent = sent
         self.started = time.monotonic()
-        self.first_step: int | None = None
         self.seconds_before = run.seconds
+        # (time, step) at the recent reports. The pace is measured between them, so neither a
+        # session's start (loading, compiling) nor an earlier session's pace skews it; a
+        # resumed run keeps its last pace until it has two.
+        self.marks: deque[tuple[float, int]] = deque(maxlen=PACE_REPORTS)
+        self.pace = run.seconds_per_step
         self.last_report = 0.0
         # A resumed run has logged its earlier validations already.
         self.validations = len(read_history(folder)["val_psnr"])
 
     def __call__(self, step: int, total: int, logs: dict) -> None:
-        if self.first_step is None:
-            self.first_step = step - 1
         now = time.monotonic()
         if now - self.last_report < REPORT_SECONDS and step < total:
             return
@@ -109,15 +114,17 @@ class Reporter:
         self.report(step, total)
 
     def report(self, step: int, total: int) -> None:
-        elapsed = time.monotonic() - self.started
-        done = step - (self.first_step or 0)
-        per_step = elapsed / done if done > 0 else None
+        now = time.monotonic()
+        self.marks.append((now, step))
+        (then, first), (_, last) = self.marks[0], self.marks[-1]
+        if last > first:
+            self.pace = (now - then) / (last - first)
         history = read_history(self.folder)
         fields = {
             "step": step,
-            "seconds": self.seconds_before + elapsed,
-            "seconds_per_step": per_step,
-            "eta_seconds": per_step * (total - step) if per_step else None,
+            "seconds": self.seconds_before + now - self.started,
+            "seconds_per_step": self.pace,
+            "eta_seconds": self.pace * (total - step) if self.pace else None,
             "heartbeat_at": timezone.now(),
             "history": history,
             **best_validation(history),

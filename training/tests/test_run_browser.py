@@ -74,3 +74,41 @@ def test_a_tiny_run_is_started_watched_stopped_resumed_and_finished(
     expect(cells.nth(2)).to_contain_text("s/MP")
     expect(cells.nth(3)).to_have_text("not scored")
     page.screenshot(path=SHOTS / "run-04-models.png", full_page=True)
+
+
+def test_the_models_page_fits_1366_px_and_its_wide_tables_scroll_on_their_own(
+    live_server, chromium, benchmark, tiny_model_file, settings
+):
+    # As many models as the site has had, named as the site names them.
+    names = ["srn-gopro", "nafnet-w16-synthetic-v1", "nafnet-run-12", "nafnet-run-13", "deblurgan-run-14"]
+    for index, name in enumerate(names):
+        model = register_model(tiny_model_file, name=name)
+        figures = {"input_psnr": 24.1, "input_ssim": 0.78, "model_psnr": 26.0 + index, "model_ssim": 0.81, "seconds_per_megapixel": 1.5}
+        model.metrics = {"mini": {**figures, "images": 2}}
+        model.save()
+    get_user_model().objects.create_user("root", "root@example.com", PASSWORD, is_staff=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/?next=/manage/models/")
+    page.fill("input[name=username]", "root")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    expect(page.locator("#comparison")).to_contain_text("deblurgan-run-14")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # the page itself never scrolls sideways
+    for table in ("#comparison", "#choice-figures"):
+        shown = page.evaluate(
+            """(selector) => {
+                const table = document.querySelector(selector), box = table.parentElement;
+                const edge = (element) => element.getBoundingClientRect().right;
+                return {scroller: getComputedStyle(box).overflowX, focusable: box.tabIndex === 0,
+                        table: table.scrollWidth, box: box.clientWidth, boxRight: box.getBoundingClientRect().right};
+            }""",
+            table,
+        )
+        # It fits the page's column; a wider one would scroll in its own box, by keyboard too.
+        assert shown["table"] <= shown["box"] and shown["boxRight"] <= 1366, (table, shown)
+        assert shown["scroller"] == "auto" and shown["focusable"], (table, shown)
+    page.screenshot(path=SHOTS / "models-1366.png", full_page=True)
+    context.close()

@@ -232,3 +232,27 @@ def test_a_worker_shut_down_mid_run_queues_it_again_and_goes_on_shutting_down(ph
     assert run.status == Status.QUEUED and queue[-1] == run.pk
     assert run.step == 3 and "The worker shut down at step 3" in run.log
     assert passed_on == [signal.SIGTERM]  # Celery's own handler gets the signal back
+
+
+def test_the_time_left_is_the_steps_left_at_the_recent_pace_and_a_resumed_run_starts_from_its_own(
+    db, media_storage, tmp_path, monkeypatch
+):
+    # Resumed at step 40 of 100, after running at 0.5 s a step.
+    run = TrainingRun.objects.create(
+        architecture="nafnet", status=Status.RUNNING, step=40, total_steps=100, seconds=20.0, seconds_per_step=0.5
+    )
+    now = [0.0]
+    monkeypatch.setattr(worker, "time", type("Clock", (), {"monotonic": staticmethod(lambda: now[0])}))
+    reporter = worker.Reporter(run, tmp_path, {})
+
+    def at(seconds: float, step: int) -> TrainingRun:
+        now[0] = seconds
+        reporter(step, 100, {})
+        return TrainingRun.objects.get(pk=run.pk)
+
+    # The first step of the session comes after 30 s of loading and compiling: not the pace.
+    assert at(30.0, 41).eta_seconds == pytest.approx(59 * 0.5)
+    assert at(32.0, 45).eta_seconds == pytest.approx(55 * 0.5)
+    slower = at(36.0, 47)  # 6 s for the 6 steps since the first
+    assert slower.eta_seconds == pytest.approx(53 * 1.0) and slower.seconds_per_step == pytest.approx(1.0)
+    assert slower.seconds == pytest.approx(20.0 + 36.0)

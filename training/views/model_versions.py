@@ -93,6 +93,9 @@ def model_rollback(request: HttpRequest, choice: str) -> HttpResponse:
 @require_POST
 def model_retire(request: HttpRequest, name: str) -> HttpResponse:
     version = get_object_or_404(ModelVersion, name=name)
+    # Retiring is for good: asked first on a page of its own, which needs no script.
+    if request.POST.get("confirm") != "yes":
+        return render(request, "training/model_retire.html", {"version": version})
 
     def retire() -> str:
         version.retire()

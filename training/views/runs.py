@@ -57,7 +57,7 @@ def _status(run: TrainingRun) -> dict:
         "status_label": run.get_status_display(),
         "step": run.step,
         "total_steps": run.total_steps,
-        "eta_seconds": run.eta_seconds,
+        "eta_seconds": run.time_left,
         "seconds": run.seconds,
         "best_psnr": run.best_psnr,
         "best_ssim": run.best_ssim,
