@@ -289,5 +289,4 @@ def delete_photo(photo: Photo) -> bool:
     """Delete the photo: gone for its owner at once, then its files, then its rows. False
     when the store failed part-way: the photo stays marked as being deleted, and the
     storage sweep removes the rest (DELETE_PENDING says so)."""
-    cleanup.mark_deleting(photo)
-    return cleanup.finish_delete(photo)
+    return cleanup.delete_photos([photo])
