@@ -4,7 +4,8 @@ timeout as a stream from a web process was.
 
 Each photo's result is <stem>-deblurred.png at its saved strength, once its job succeeded
 (the stored blend, or blended here when the photo's own render has not run yet), and its
-original <stem>.png. PNGs are compressed already, so entries are stored as they are."""
+original as it was uploaded, <stem> with its own suffix (<stem>.png for photos from before
+the uploaded file was kept). PNGs are compressed already, so entries are stored as they are."""
 
 import logging
 import tempfile
@@ -81,7 +82,7 @@ def _result(job: Restoration, counted: Callable[[int], None]) -> Iterator[bytes]
         yield from _chunks(job.blend_png, counted)
     else:
         counted(job.result.size)
-        yield encode_png(blends.blended(job, job.strength))
+        yield encode_png(blends.blended(job, job.strength), metadata=job.photo.metadata)
 
 
 class _Progress:
@@ -104,7 +105,10 @@ def _entries(photos: list[Photo], progress: _Progress) -> ZipStream:
         job = getattr(photo, "restoration", None)
         if job is not None and job.status == Restoration.Status.SUCCEEDED and job.result:
             archive.add(_result(job, progress), f"{stem}-deblurred.png")
-        archive.add(_chunks(photo.original, progress), f"{stem}.png")
+        if photo.given:
+            archive.add(_chunks(photo.given, progress), stem + PurePath(photo.given_name).suffix)
+        else:
+            archive.add(_chunks(photo.original, progress), f"{stem}.png")
     return archive
 
 
@@ -112,7 +116,7 @@ def _total(photos: list[Photo]) -> int:
     # A result under full strength is about the size of the full-strength one.
     total = 0
     for photo in photos:
-        total += photo.original.size
+        total += (photo.given or photo.original).size
         job = getattr(photo, "restoration", None)
         if job is not None and job.status == Restoration.Status.SUCCEEDED and job.result:
             total += job.result.size

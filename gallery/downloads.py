@@ -43,6 +43,14 @@ def download_name(photo: Photo, fmt: str) -> str:
     return PurePath(photo.original_name).stem + FORMATS[fmt].suffix
 
 
+def original_download(photo: Photo) -> tuple[FieldFile, str]:
+    """The original as its owner downloads it: the file they uploaded, byte for byte, under
+    its own name; for photos from before it was kept, the normalised PNG."""
+    if photo.given:
+        return photo.given, photo.given_name
+    return photo.original, PurePath(photo.original_name).stem + ".png"
+
+
 class BlendPending(Exception):
     """The result at the saved strength is being rendered: ask again in a moment."""
 
