@@ -14,9 +14,11 @@ from rest_framework.views import APIView
 
 from deblursite.api_errors import RETRY_AFTER, errors
 
+from .deletion import charge_confirmation, delete_account
 from .lockout import cool_off_seconds, lockout_message
 from .models import DeviceToken
 from .serializers import (
+    DeleteAccountSerializer,
     DeviceSerializer,
     IssuedTokenSerializer,
     MeSerializer,
@@ -149,10 +151,28 @@ class DeviceView(APIView):
 
 
 class MeView(APIView):
-    """The signed-in user, their storage use and quota."""
+    """The signed-in user, their storage use and quota; and deleting the account."""
 
     @extend_schema(responses={200: MeSerializer, **errors(401)})
     def get(self, request: Request) -> Response:
         usage = usage_of(request.user)
         me = {**vars(usage), "user": request.user, "percent_used": usage.percent_used}
         return Response(MeSerializer(me).data)
+
+    @extend_schema(
+        summary="Delete this account",
+        description=(
+            "Deletes the account with every photo, result and ZIP, their files in storage, and every "
+            "device's token, at once. The password confirms it. 202 when the file store failed part-way: "
+            "the account is gone, and its remaining files are removed shortly."
+        ),
+        request=DeleteAccountSerializer,
+        responses={204: OpenApiResponse(description="Deleted."), 202: OpenApiResponse(description="Deleted; files still being removed."), **errors(400, 401, 429)},
+    )
+    def delete(self, request: Request) -> Response:
+        if refused := charge_confirmation(request.user):
+            raise Throttled(wait=refused.wait, detail="Too many tries at deleting this account.")
+        DeleteAccountSerializer(data=request.data, context={"request": request}).is_valid(raise_exception=True)
+        if delete_account(request.user):
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response({"detail": "The account was deleted. The file store failed part-way; its remaining files will be removed shortly."}, status=status.HTTP_202_ACCEPTED)

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from .forms import SignupForm
+from .forms import DeleteAccountForm, SignupForm
 from .models import DeviceToken
 
 # The sign-up form's fields under the API's names: the API validates through the
@@ -76,3 +76,14 @@ class MeSerializer(serializers.Serializer):
     bytes_used = serializers.IntegerField()
     quota_bytes = serializers.IntegerField()
     percent_used = serializers.IntegerField()
+
+
+class DeleteAccountSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True, style={"input_type": "password"}, help_text="The account's password, to confirm.")
+
+    def validate_password(self, password: str) -> str:
+        # Through the web page's form, so that both ways say the same.
+        form = DeleteAccountForm(self.context["request"].user, {"password": password})
+        if not form.is_valid():
+            raise serializers.ValidationError(form.errors["password"])
+        return password

@@ -2,7 +2,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.forms import SignupForm
+from accounts.deletion import charge_confirmation, delete_account, holdings_of
+from accounts.forms import DeleteAccountForm, SignupForm
 from accounts.tokens import devices_of, revoke_token
 from accounts.usage import usage_of
 from deblursite.client_ip import client_ip
@@ -80,3 +81,26 @@ def revoke_device(request: HttpRequest, pk: UUID) -> HttpResponse:
     else:
         messages.error(request, "That device was already signed out.")
     return redirect("profile")
+
+
+@login_required
+def delete_me(request: HttpRequest) -> HttpResponse:
+    """The account and everything in it, deleted once the password confirms it."""
+    user = request.user
+    form = DeleteAccountForm(user, request.POST or None)
+    context = {"form": form, "holdings": holdings_of(user)}
+    if request.method == "POST":
+        if refused := charge_confirmation(user):
+            context["refusal"] = f"Too many tries. Please try again in {in_words(refused.wait)}."
+            return _too_many(render(request, "accounts/delete.html", context), refused.wait)
+        if form.is_valid():
+            logout(request)
+            complete = delete_account(user)
+            messages.success(
+                request,
+                "Your account and all its photos were deleted."
+                if complete
+                else "Your account was deleted. The file store failed part-way; the remaining files will be removed shortly.",
+            )
+            return redirect("home")
+    return render(request, "accounts/delete.html", context)

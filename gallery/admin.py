@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .cleanup import delete_photos
 from .models import Photo, Restoration
 
 
@@ -22,3 +23,10 @@ class PhotoAdmin(admin.ModelAdmin):
     # File fields stay out: stored files have no public URL to link to.
     fields = readonly_fields = ["id", "owner", "original_name", "width", "height", "mode", "bytes_stored", "notes", "created"]
     inlines = [RestorationInline]
+
+    # Files go from storage at once, as when the owner deletes the photo.
+    def delete_model(self, request, obj: Photo) -> None:
+        delete_photos([obj])
+
+    def delete_queryset(self, request, queryset) -> None:
+        delete_photos(queryset)

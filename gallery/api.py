@@ -175,6 +175,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
                 strength=upload.validated_data["strength"],
                 choice=upload.validated_data["model"],
                 address=client_ip(request),
+                keep_location=upload.validated_data["keep_location"],
             )
         except UploadLimited as exc:
             raise TooManyRequests(exc.message, exc.retry_after) from exc

@@ -4,8 +4,9 @@ timeout as a stream from a web process was.
 
 Each photo's result is <stem>-deblurred.png at its saved strength, once its job succeeded
 (the stored blend, or blended here when the photo's own render has not run yet), and its
-original <stem>.png; a try-it photo's blurred copy is <stem>-blurred.png and the sharp photo
-its owner sent <stem>.png. PNGs are compressed already, so entries are stored as they are."""
+original as it was uploaded, <stem> with its own suffix (<stem>.png for photos from before
+the uploaded file was kept); a try-it photo's blurred copy is <stem>-blurred.png and the sharp
+photo its owner sent <stem>.png. PNGs are compressed already, so entries are stored as they are."""
 
 import logging
 import tempfile
@@ -20,7 +21,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from zipstream import ZIP_STORED, ZipStream
 
-from inference.images import encode_png
+from inference.images import FORMAT_FILES, encode_png
 
 from . import blends
 from .downloads import FORMATS, TRY_IT_SUFFIXES
@@ -31,7 +32,12 @@ log = logging.getLogger(__name__)
 ORIGINAL_SUFFIX = ".png"
 RESULT_SUFFIX = FORMATS["png"].suffix
 # Every name an entry of a photo may end in, whichever files the photo has.
-SUFFIXES = {ORIGINAL_SUFFIX, RESULT_SUFFIX, *TRY_IT_SUFFIXES.values()}
+SUFFIXES = {
+    ORIGINAL_SUFFIX,
+    RESULT_SUFFIX,
+    *TRY_IT_SUFFIXES.values(),
+    *(suffix for _, suffixes in FORMAT_FILES.values() for suffix in suffixes),
+}
 
 CHUNK_BYTES = 1024 * 1024
 # Progress is written when it has moved on by this much: a few dozen writes a ZIP.
@@ -67,6 +73,8 @@ def _own_files(photo: Photo) -> list[tuple[FieldFile, str]]:
     """The photo's own files in the archive, with the suffixes of their names."""
     if photo.synthetic_blur:
         return [(photo.original, TRY_IT_SUFFIXES["original"]), (photo.reference, TRY_IT_SUFFIXES["reference"])]
+    if photo.given:
+        return [(photo.given, PurePath(photo.given_name).suffix)]
     return [(photo.original, ORIGINAL_SUFFIX)]
 
 
@@ -100,7 +108,7 @@ def _result(job: Restoration, counted: Callable[[int], None]) -> Iterator[bytes]
         yield from _chunks(job.blend_png, counted)
     else:
         counted(job.result.size)
-        yield encode_png(blends.blended(job, job.strength))
+        yield encode_png(blends.blended(job, job.strength), metadata=job.photo.metadata)
 
 
 class _Progress:

@@ -55,7 +55,8 @@ def blend(original: Image.Image, output: Image.Image, strength: float) -> Image.
 
 
 def blended(job: Restoration, strength: float) -> Image.Image:
-    """The result at this strength, from the two lossless PNGs."""
+    """The result at this strength, from the two lossless PNGs, in sRGB (the result's is
+    written in the photo's colour space: read_stored_image brings it back)."""
     return blend(read_stored_image(job.photo.original), read_stored_image(job.result), strength)
 
 
@@ -90,7 +91,7 @@ def _to_render(restoration_id: int) -> Restoration | None:
 def _render_saved(job: Restoration) -> None:
     image, names = blended(job, job.strength), photo_file_names(job.photo_id)
     for field, encode in ENCODERS.items():
-        getattr(job, field).save(names[field], ContentFile(encode(image)), save=False)
+        getattr(job, field).save(names[field], ContentFile(encode(image, metadata=job.photo.metadata)), save=False)
     # Recorded only while the strength rendered is still the saved one and the result the
     # same (a rerun replaces it); otherwise the next round renders again.
     recorded = Restoration.objects.filter(pk=job.pk, strength=job.strength, result=job.result.name).update(

@@ -64,6 +64,16 @@ def finish_delete(photo: Photo) -> bool:
     return True
 
 
+def delete_photos(photos) -> bool:
+    """Delete these photos as delete_photo does, all gone for their owner before the first
+    file goes. False when the store failed part-way: the rest stay marked for the sweep."""
+    photos = list(photos)
+    for photo in photos:
+        mark_deleting(photo)
+    # The first failure means the store is down: trying the others would only wait on it.
+    return all(finish_delete(photo) for photo in photos)
+
+
 def finish_deletes() -> int:
     """Finish the deletes the store failed; how many were finished. Stops at the first
     failure: the store is still down, and the next sweep tries again."""

@@ -48,6 +48,15 @@ def download_name(photo: Photo, fmt: str) -> str:
     return PurePath(photo.original_name).stem + FORMATS[fmt].suffix
 
 
+def original_download(photo: Photo) -> tuple[FieldFile, str]:
+    """The original as its owner downloads it: the file they uploaded, byte for byte, under
+    its own name; for a try-it photo, the blurred copy the site made; for photos from before
+    the uploaded file was kept, the normalised PNG."""
+    if photo.given:
+        return photo.given, photo.given_name
+    return photo.original, PurePath(photo.original_name).stem + (TRY_IT_SUFFIXES["original"] if photo.synthetic_blur else ".png")
+
+
 class BlendPending(Exception):
     """The result at the saved strength is being rendered: ask again in a moment."""
 

@@ -129,8 +129,13 @@ class ModelChoiceForm(forms.Form):
         return options
 
 
+# Said where a photo is uploaded, on the page and in the API.
+KEEP_LOCATION_HELP = "The deblurred photos keep the location (GPS) the camera recorded; without it, it is removed."
+
+
 class UploadForm(ModelChoiceForm):
     images = MultipleImageField(label="Blurred photos")
+    keep_location = forms.BooleanField(label="Keep the location in the results", required=False, help_text=KEEP_LOCATION_HELP)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

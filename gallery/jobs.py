@@ -219,10 +219,12 @@ class _ProgressWriter:
 def _results(job: Restoration, original: Image.Image, alpha: Image.Image | None, output: np.ndarray) -> dict:
     result = merge_like(output, original, alpha)
     names = photo_file_names(job.photo_id)
+    # The downloads carry the photo's EXIF and colour profile; the pictures the pages show do not.
+    metadata = job.photo.metadata
     return {
-        "result": (names["result"], encode_png(result)),
-        "result_jpeg": (names["result_jpeg"], encode_jpeg(result)),
-        "result_webp": (names["result_webp"], encode_webp(result)),
+        "result": (names["result"], encode_png(result, metadata=metadata)),
+        "result_jpeg": (names["result_jpeg"], encode_jpeg(result, metadata=metadata)),
+        "result_webp": (names["result_webp"], encode_webp(result, metadata=metadata)),
         "result_preview": (names["result_preview"], make_thumbnail(result, PREVIEW_SIZE)),
         "result_thumbnail": (names["result_thumbnail"], make_thumbnail(result, THUMBNAIL_SIZE)),
     }

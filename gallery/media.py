@@ -21,6 +21,7 @@ from django.utils.http import content_disposition_header
 from PIL import Image
 
 from deblursite.storage import is_s3
+from inference.images import to_srgb
 from deblursite.unavailable import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -88,11 +89,12 @@ def read_stored(file: FieldFile) -> bytes:
 
 
 def read_stored_image(file: FieldFile) -> Image.Image:
-    """A stored image of the site's own making (an original, a result), decoded. Read, then
-    decoded: a store that fails is told from a file that does not decode."""
+    """A stored image of the site's own making (an original, a result), decoded, in sRGB: a
+    result is written in its photo's colour space. Read, then decoded: a store that fails is
+    told from a file that does not decode."""
     image = Image.open(io.BytesIO(read_stored(file)))
     image.load()
-    return image
+    return to_srgb(image)
 
 
 def short_lived_url(request: HttpRequest, file: FieldFile, *, download_name: str | None = None) -> str | None:

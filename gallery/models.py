@@ -1,6 +1,7 @@
 import functools
 import uuid
 from datetime import timedelta
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -8,6 +9,7 @@ from django.db import models
 from django.db.models import Sum
 from django.utils import timezone
 
+from inference.images import FORMAT_FILES, Metadata
 from inference.models import Choice, Method, ModelVersion, Verdict
 
 from . import timing
@@ -26,6 +28,7 @@ def photo_file_names(photo_id: uuid.UUID | str) -> dict[str, str]:
     rows recorded them (a write whose store died part-way records nothing)."""
     return {
         "original": f"originals/{photo_id}.png",
+        "given": f"originals/{photo_id}-given",
         "reference": f"originals/{photo_id}-reference.png",
         "thumbnail": f"thumbnails/{photo_id}.jpg",
         "preview": f"previews/{photo_id}.jpg",
@@ -50,12 +53,21 @@ class VisiblePhotos(models.Manager):
 
 
 class Photo(models.Model):
-    """An uploaded blurred photo, stored normalised (orientation applied, metadata
-    stripped) under a generated name, with an optional sharp reference."""
+    """An uploaded blurred photo: the file as it was given, byte for byte, and the normalised
+    copy the worker and the viewer read (upright, sRGB, metadata stripped), under generated
+    names; with an optional sharp reference, and the metadata its results carry."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
+    # The normalised copy, PNG.
     original = models.FileField(max_length=255)
+    # The uploaded file as it was given, with its media type; empty for a "Try it" photo
+    # (the site made its blurred copy) and for photos from before it was kept.
+    given = models.FileField(max_length=255, blank=True)
+    given_type = models.CharField(max_length=20, blank=True)
+    # What of the given file's metadata the results carry (inference.images.Metadata).
+    exif = models.BinaryField(blank=True, default=b"")
+    icc_profile = models.BinaryField(blank=True, default=b"")
     reference = models.FileField(max_length=255, blank=True)
     thumbnail = models.FileField(max_length=255, blank=True)
     preview = models.FileField(max_length=255, blank=True, help_text="Screen-sized JPEG for the comparison page.")
@@ -90,8 +102,21 @@ class Photo(models.Model):
     def megapixels(self) -> float:
         return self.width * self.height / 1e6
 
+    @property
+    def metadata(self) -> Metadata:
+        # PostgreSQL hands binary columns back as memoryviews.
+        return Metadata(exif=bytes(self.exif), icc_profile=bytes(self.icc_profile))
+
+    @property
+    def given_name(self) -> str:
+        """The name the given file downloads as: the uploaded name, with a suffix of its type
+        (a PNG sent as photo.jpg downloads as photo.png)."""
+        name = PurePath(self.original_name)
+        suffixes = next(suffixes for media_type, suffixes in FORMAT_FILES.values() if media_type == self.given_type)
+        return self.original_name if name.suffix.lower() in suffixes else f"{name.stem or 'photo'}{suffixes[0]}"
+
     def stored_files(self) -> list[models.fields.files.FieldFile]:
-        files = [self.original, self.reference, self.thumbnail, self.preview]
+        files = [self.original, self.given, self.reference, self.thumbnail, self.preview]
         restoration = getattr(self, "restoration", None)
         if restoration is not None:
             files += [

@@ -7,7 +7,8 @@ from inference.images import ACCEPTED_TYPES
 from inference.models import Choice, Method, ModelVersion, ServingChoice, Verdict
 
 from . import jobs
-from .downloads import short_lived_result_url
+from .downloads import original_download, short_lived_result_url
+from .forms import KEEP_LOCATION_HELP
 from .media import short_lived_url
 from .models import Photo, Restoration
 from .uploads import choice_refusal, unknown_choice
@@ -106,6 +107,7 @@ class PhotoUploadSerializer(serializers.Serializer):
         help_text="How it is deblurred: auto (Auto, the default: decides per photo), best (Best quality), fast (Fast) "
         "or shake (Camera shake: the kernel engine); see /api/v1/models/.",
     )
+    keep_location = serializers.BooleanField(default=False, help_text=KEEP_LOCATION_HELP)
 
     def validate_model(self, choice: str) -> str:
         refusal = choice_refusal(choice, ServingChoice.models_by_key())
@@ -209,6 +211,7 @@ class PhotoSerializer(serializers.ModelSerializer):
     has_reference = serializers.SerializerMethodField()
     urls_expire_in = serializers.SerializerMethodField(help_text="Seconds the *_url links below stay valid.")
     original_url = serializers.SerializerMethodField()
+    normalised_url = serializers.SerializerMethodField()
     reference_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField()
@@ -224,7 +227,7 @@ class PhotoSerializer(serializers.ModelSerializer):
             "status", "progress", "eta_seconds", "wait_seconds", "queue_position", "error", "strength", "processing_seconds", "finished",
             "model", "model_name", "method", "verdict", "verdict_reason", "decision", "precision", "kernel_size",
             "metrics", "has_reference", "urls_expire_in",
-            "original_url", "reference_url", "thumbnail_url", "preview_url", "result_url", "result_preview_url",
+            "original_url", "normalised_url", "reference_url", "thumbnail_url", "preview_url", "result_url", "result_preview_url",
             "kernel_url", "glimpse_url",
         ]  # fmt: skip
         read_only_fields = fields
@@ -262,8 +265,12 @@ class PhotoSerializer(serializers.ModelSerializer):
     def get_urls_expire_in(self, photo: Photo) -> int:
         return settings.PRESIGNED_URL_SECONDS
 
-    @_url_field("The stored upload (PNG, orientation applied, metadata removed).")
+    @_url_field("The file as it was uploaded, byte for byte, under its own name and type.")
     def get_original_url(self, photo: Photo) -> str | None:
+        return self._url(*original_download(photo))
+
+    @_url_field("The normalised copy the site works from: PNG, upright, sRGB, without metadata.")
+    def get_normalised_url(self, photo: Photo) -> str | None:
         return self._url(photo.original)
 
     @_url_field("The sharp reference (PNG), if one was uploaded.")

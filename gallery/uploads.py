@@ -5,6 +5,7 @@ part-way leaves files no row names, which the storage sweep (gallery.cleanup) re
 
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.conf import settings
@@ -18,7 +19,15 @@ from PIL import Image
 
 from deblursite.rate_limits import Charge, Rate, in_words, take
 from deblursite.unavailable import StoreUnavailable
-from inference.images import DecodedImage, ImageRejected, decode_image_bounded, encode_png, make_thumbnail
+from inference.images import (
+    FORMAT_FILES,
+    DecodedImage,
+    ImageRejected,
+    Metadata,
+    decode_image_bounded,
+    encode_png,
+    make_thumbnail,
+)
 from inference.models import Choice, ModelVersion
 
 from . import cleanup, jobs
@@ -57,7 +66,16 @@ class UploadLimited(UploadRejected):
 QUEUE_FULL_RETRY_SECONDS = 60
 
 
-def decode_upload(upload: BinaryIO, field: str) -> DecodedImage:
+@dataclass(frozen=True)
+class Given:
+    """An uploaded file as it was given, and what of its metadata the results carry."""
+
+    content: bytes
+    media_type: str
+    metadata: Metadata
+
+
+def decode_upload(upload: BinaryIO | bytes, field: str, keep_location: bool = False) -> DecodedImage:
     """The uploaded file decoded within the upload limits; a refusal names the field."""
     try:
         return decode_image_bounded(
@@ -66,6 +84,7 @@ def decode_upload(upload: BinaryIO, field: str) -> DecodedImage:
             max_bytes=settings.UPLOAD_MAX_BYTES,
             max_pixels=settings.UPLOAD_MAX_PIXELS,
             min_side=settings.UPLOAD_MIN_SIDE,
+            keep_location=keep_location,
         )
     except ImageRejected as exc:
         raise UploadRejected(exc.message, exc.code, field) from exc
@@ -186,13 +205,16 @@ def choice_refusal(choice: str, serving: dict[str, ModelVersion | None]) -> str 
     return f'No model serves "{Choice(choice).label}" yet. Choose {instead}.'
 
 
-def _store(files: dict[str, bytes]) -> None:
+def _store(files: dict[str, bytes], media_types: dict[str, str]) -> None:
     """Write every file or none: a failure removes what was already written, or, with the
-    store down, leaves it to the storage sweep."""
+    store down, leaves it to the storage sweep. S3 keeps each object's media type, where
+    `media_types` gives one its name does not tell."""
     written = []
     try:
         for name, content in files.items():
-            written.append(default_storage.save(name, ContentFile(content)))
+            file = ContentFile(content)
+            file.content_type = media_types.get(name)
+            written.append(default_storage.save(name, file))
     except Exception as exc:
         log.exception("storing an upload failed")
         jobs.delete_quietly(written)
@@ -208,12 +230,15 @@ def accept_photo(
     strength: float = 1.0,
     choice: str = Choice.AUTO,
     address: str | None = None,
+    keep_location: bool = False,
 ) -> Photo:
-    """Validate one upload (and its optional sharp reference), store it, and
-    queue its deblurring job, with the model choice it is for, once the rows are
-    committed."""
+    """Validate one upload (and its optional sharp reference), store it as it was given and
+    normalised, and queue its deblurring job, with the model choice it is for, once the rows
+    are committed. Its results keep its GPS location only when `keep_location`."""
     charge_photo(user, address)
-    decoded = decode_upload(upload, "image")
+    # One byte over the limit is enough for decoding to refuse it as too large.
+    content = upload.read(settings.UPLOAD_MAX_BYTES + 1)
+    decoded = decode_upload(content, "image", keep_location)
     decoded_reference = decode_upload(reference, "reference") if reference is not None else None
     if decoded_reference is not None:
         _check_reference(decoded, decoded_reference)
@@ -226,6 +251,7 @@ def accept_photo(
         strength=strength,
         choice=choice,
         address=address,
+        given=Given(content, FORMAT_FILES[decoded.format][0], decoded.metadata),
     )
 
 
@@ -240,10 +266,12 @@ def keep_photo(
     choice: str = Choice.AUTO,
     synthetic_blur: dict | None = None,
     address: str | None = None,
+    given: Given | None = None,
 ) -> Photo:
-    """Store a decoded photo (and its reference, of the same size) under generated names
-    within the user's quota and upload limits, and queue its job once the rows are committed.
-    `address` is the client's, for the limits and the queue's turns (gallery.queueing)."""
+    """Store a decoded photo (and its reference, of the same size, and the file it was
+    decoded from as given) under generated names within the user's quota and upload limits,
+    and queue its job once the rows are committed. `address` is the client's, for the limits
+    and the queue's turns (gallery.queueing)."""
     _check_limits(user, image.width * image.height, address)
     photo_id = uuid.uuid4()
     owned = photo_file_names(photo_id)
@@ -256,10 +284,14 @@ def keep_photo(
     }
     if reference is not None:
         files[names["reference"]] = encode_png(reference)
+    kept = {"given": "", "given_type": "", "exif": b"", "icc_profile": b""}
+    if given is not None:
+        files[owned["given"]] = given.content
+        kept = {"given": owned["given"], "given_type": given.media_type, **vars(given.metadata)}
     total_bytes = sum(len(content) for content in files.values())
     _check_quota(user, total_bytes)
 
-    _store(files)
+    _store(files, {owned["given"]: kept["given_type"]})
     try:
         with transaction.atomic():
             photo = Photo.objects.create(
@@ -273,6 +305,7 @@ def keep_photo(
                 notes=notes,
                 synthetic_blur=synthetic_blur or {},
                 **names,
+                **kept,
             )
             restoration = Restoration.objects.create(
                 photo=photo, strength=strength, choice=choice, submitted_from=address,
@@ -289,5 +322,4 @@ def delete_photo(photo: Photo) -> bool:
     """Delete the photo: gone for its owner at once, then its files, then its rows. False
     when the store failed part-way: the photo stays marked as being deleted, and the
     storage sweep removes the rest (DELETE_PENDING says so)."""
-    cleanup.mark_deleting(photo)
-    return cleanup.finish_delete(photo)
+    return cleanup.delete_photos([photo])

@@ -33,7 +33,8 @@ ARCHIVES_LISTED = 3
 
 # URL name of each stored file served as it is -> (where it hangs, field, suffix of the download name)
 FILES = {
-    "original": ("photo", "original", ".png"),
+    # The normalised copy, which the viewer zooms into; the download is "uploaded".
+    "original": ("photo", "original", None),
     "reference": ("photo", "reference", "-reference.png"),
     "thumbnail": ("photo", "thumbnail", None),
     "preview": ("photo", "preview", None),
@@ -49,7 +50,9 @@ FILES = {
 # URL name of each result download -> its format: at the saved strength, as every download
 # of a result is (gallery.downloads.FORMATS names its field and file name).
 RESULT_KINDS = {"result-png": "png", "result-jpeg": "jpeg", "result-webp": "webp"}
-KINDS = [*FILES, *RESULT_KINDS]
+# The original as its owner uploaded it (gallery.downloads.original_download).
+UPLOADED = "uploaded"
+KINDS = [*FILES, *RESULT_KINDS, UPLOADED]
 
 
 def _own_photo(request: HttpRequest, pk: UUID) -> Photo:
@@ -81,7 +84,7 @@ def _upload_answer(form: UploadForm, request: HttpRequest) -> JsonResponse:
     try:
         photo = accept_photo(
             request.user, image, original_name=image.name, reference=reference, choice=form.cleaned_data["model"],
-            address=client_ip(request),
+            address=client_ip(request), keep_location=form.cleaned_data["keep_location"],
         )  # fmt: skip
     except UploadLimited as exc:
         # About neither file: the page lets the same photo be sent again.
@@ -106,7 +109,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             try:
                 photo = accept_photo(
                     request.user, image, original_name=image.name, reference=reference, choice=form.cleaned_data["model"],
-                    address=client_ip(request),
+                    address=client_ip(request), keep_location=form.cleaned_data["keep_location"],
                 )  # fmt: skip
             except (ImageRejected, StorageUnavailable) as exc:
                 messages.error(request, f"{image.name}: {exc}")
@@ -398,6 +401,10 @@ def stored_file(request: HttpRequest, pk: UUID, kind: str) -> HttpResponse:
             response = render(request, "gallery/preparing.html", context, status=202)
             response["Retry-After"] = str(pending.retry_after)
             return response
+    if kind == UPLOADED:
+        # Always as an attachment: the bytes are the uploader's, and never shown inline.
+        file, name = downloads.original_download(photo)
+        return file_response(file, download_name=name)
     owner_name, field, suffix = FILES[kind]
     file: FieldFile = getattr(photo if owner_name == "photo" else photo.restoration, field)
     download_name = None

@@ -2,8 +2,8 @@
 
 This is the one place where uploaded (or imported) image files are parsed. Everything
 that leaves it is a fully decoded, 8-bit, upright, sRGB image in one of four modes
-(RGB, RGBA, L, LA) with no metadata, or an ImageRejected whose message can be shown
-to the user as is. It knows nothing of Django: limits are parameters.
+(RGB, RGBA, L, LA) with no metadata, and beside it the metadata its results are to carry
+(Metadata), or an ImageRejected whose message can be shown to the user as is. It knows nothing of Django: limits are parameters.
 """
 
 import io
@@ -22,6 +22,14 @@ pillow_heif.register_heif_opener()
 Image.init()
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "HEIF")
+# Each accepted format's media type and usual file name suffixes, the first the one given.
+FORMAT_FILES = {
+    "JPEG": ("image/jpeg", (".jpg", ".jpeg", ".jpe")),
+    "PNG": ("image/png", (".png",)),
+    "WEBP": ("image/webp", (".webp",)),
+    "TIFF": ("image/tiff", (".tif", ".tiff")),
+    "HEIF": ("image/heic", (".heic", ".heif")),
+}
 ACCEPTED_TYPES = "JPEG, PNG, WebP, TIFF or HEIC"
 STANDARD_MODES = ("RGB", "RGBA", "L", "LA")
 
@@ -83,6 +91,26 @@ class ImageRejected(ValueError):
         return (ImageRejected, (self.message, self.code))
 
 
+# The EXIF tags of the first directory that describe the photo (camera, date, author), and
+# the pointers to its Exif and GPS directories. The others describe how a file stores its
+# pixels (a TIFF's strips and bit depths), which a result stores its own way.
+_DESCRIPTIVE_TAGS = {
+    ExifTags.Base.ImageDescription, ExifTags.Base.Make, ExifTags.Base.Model, ExifTags.Base.Orientation,
+    ExifTags.Base.XResolution, ExifTags.Base.YResolution, ExifTags.Base.ResolutionUnit, ExifTags.Base.Software,
+    ExifTags.Base.DateTime, ExifTags.Base.Artist, ExifTags.Base.HostComputer, ExifTags.Base.Copyright,
+    ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What of a photo's own metadata its results carry: its EXIF (upright, so orientation 1;
+    without GPS unless kept) and its colour profile, in whose space their pixels are written."""
+
+    exif: bytes = b""
+    icc_profile: bytes = b""
+
+
 @dataclass
 class DecodedImage:
     # Fully decoded, upright, sRGB, 8-bit, in one of STANDARD_MODES, without metadata.
@@ -91,12 +119,16 @@ class DecodedImage:
     format: str
     # Sentences for the user about what was changed.
     notes: list[str] = field(default_factory=list)
+    metadata: Metadata = field(default_factory=Metadata)
 
 
-def decode_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int, min_side: int = 1) -> DecodedImage:
+def decode_image(
+    data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int, min_side: int = 1, keep_location: bool = False
+) -> DecodedImage:
     """Decode an untrusted image file (bytes, or a file read from its current position).
 
-    The type is decided by the content alone. Raises ImageRejected for anything that is
+    The type is decided by the content alone. Its results' metadata keeps the GPS location
+    only when `keep_location`. Raises ImageRejected for anything that is
     not a complete, intact JPEG, PNG, WebP, TIFF or HEIC image within the limits, which
     include at least min_side pixels on each side.
     """
@@ -152,13 +184,20 @@ def decode_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int, min
         image = _convert_to_srgb(image, icc_profile, notes)
     image = _to_standard_mode(image, source_bits, notes)
 
-    if has_gps:
+    if has_gps and not keep_location:
         notes.append("Location (GPS) metadata removed.")
-    return DecodedImage(image=_without_metadata(image), format=image_format, notes=notes)
+    metadata = Metadata(exif=_results_exif(exif, image.size, keep_location, notes), icc_profile=_results_profile(icc_profile, image.mode))
+    return DecodedImage(image=_without_metadata(image), format=image_format, notes=notes, metadata=metadata)
 
 
 def decode_image_bounded(
-    data: bytes | BinaryIO, *, cpu_seconds: int, max_bytes: int, max_pixels: int, min_side: int = 1
+    data: bytes | BinaryIO,
+    *,
+    cpu_seconds: int,
+    max_bytes: int,
+    max_pixels: int,
+    min_side: int = 1,
+    keep_location: bool = False,
 ) -> DecodedImage:
     """decode_image in a child process with at most `cpu_seconds` of CPU (inference.bounded):
     what web processes and workers call on files from outside."""
@@ -173,6 +212,7 @@ def decode_image_bounded(
             max_bytes=max_bytes,
             max_pixels=max_pixels,
             min_side=min_side,
+            keep_location=keep_location,
         )
     except TooCostly as error:
         raise ImageRejected(
@@ -184,27 +224,39 @@ def decode_image_bounded(
         raise _corrupt() from error
 
 
-def encode_png(image: Image.Image) -> bytes:
-    """Lossless PNG with no metadata (EXIF, GPS, ICC, text)."""
+def encode_png(image: Image.Image, metadata: Metadata | None = None) -> bytes:
+    """Lossless PNG with no metadata (EXIF, GPS, ICC, text), or with the photo's (a result)."""
+    image, embedded = _with_metadata(image, metadata)
     buffer = io.BytesIO()
     # PNG's writer copies the ICC profile from image.info unless told otherwise.
-    image.save(buffer, "PNG", icc_profile=None)
+    image.save(buffer, "PNG", **{"icc_profile": None, **embedded})
     return buffer.getvalue()
 
 
-def encode_jpeg(image: Image.Image, quality: int = 92) -> bytes:
-    """JPEG with no metadata; alpha is flattened onto white and greyscale stays greyscale."""
+def encode_jpeg(image: Image.Image, quality: int = 92, metadata: Metadata | None = None) -> bytes:
+    """JPEG with no metadata, or with the photo's (a result); alpha is flattened onto white
+    and greyscale stays greyscale."""
+    image, embedded = _with_metadata(image, metadata)
     buffer = io.BytesIO()
     # JPEG's writer copies the comment from image.info unless told otherwise.
-    _flatten_on_white(image).save(buffer, "JPEG", quality=quality, comment=b"")
+    _flatten_on_white(image).save(buffer, "JPEG", quality=quality, comment=b"", **embedded)
     return buffer.getvalue()
 
 
-def encode_webp(image: Image.Image, quality: int = 90) -> bytes:
-    """Lossy WebP with no metadata; keeps alpha, about a third smaller than the JPEG."""
+def encode_webp(image: Image.Image, quality: int = 90, metadata: Metadata | None = None) -> bytes:
+    """Lossy WebP with no metadata, or with the photo's (a result); keeps alpha, about a
+    third smaller than the JPEG."""
+    image, embedded = _with_metadata(image, metadata)
     buffer = io.BytesIO()
-    image.save(buffer, "WEBP", quality=quality, method=4)
+    image.save(buffer, "WEBP", quality=quality, method=4, **embedded)
     return buffer.getvalue()
+
+
+def to_srgb(image: Image.Image) -> Image.Image:
+    """A stored result, written in its photo's colour space (encode_png with metadata), back
+    in the sRGB that the site works in; any other image as it is."""
+    icc_profile = image.info.get("icc_profile")
+    return _without_metadata(_convert_to_srgb(image, icc_profile, [])) if icc_profile else image
 
 
 def make_thumbnail(image: Image.Image, size: int = 480) -> bytes:
@@ -343,6 +395,57 @@ def _expand_palette_and_transparency(image: Image.Image) -> Image.Image:
     if transparent and image.mode == "RGB":
         return image.convert("RGBA")
     return image
+
+
+def _results_exif(exif: Image.Exif, size: tuple[int, int], keep_location: bool, notes: list[str]) -> bytes:
+    """The photo's EXIF as its results carry it: its descriptive tags, orientation 1 (the
+    pixels are upright now), the pixel dimensions of the upright image, and no GPS unless
+    kept. Empty when it has none, or when its tags cannot be written back (buggy camera
+    software writes some with the wrong type)."""
+    kept = Image.Exif()
+    try:
+        for tag, value in exif.items():
+            if tag in _DESCRIPTIVE_TAGS and (keep_location or tag != ExifTags.IFD.GPSInfo):
+                kept[tag] = exif.get_ifd(tag) if tag in (ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo) else value
+        if not kept:
+            return b""
+        if ExifTags.Base.Orientation in kept:
+            kept[ExifTags.Base.Orientation] = 1
+        described = kept.get(ExifTags.IFD.Exif)
+        if described and ExifTags.Base.ExifImageWidth in described:
+            described[ExifTags.Base.ExifImageWidth], described[ExifTags.Base.ExifImageHeight] = size
+        return kept.tobytes()
+    except _MALFORMED_FILE:
+        notes.append("The photo's EXIF data is malformed; its results carry none.")
+        return b""
+
+
+def _results_profile(icc_profile: bytes | None, mode: str) -> bytes:
+    """The colour profile results carry: the photo's own, where it is one of the decoded
+    image's colour (an RGB profile, or a grey one for a greyscale image) and can be read.
+    A CMYK photo's results are RGB, and carry none (sRGB)."""
+    if not icc_profile:
+        return b""
+    try:
+        colour_space = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)).profile.xcolor_space.strip()
+    except (OSError, ValueError, ImageCms.PyCMSError):
+        return b""
+    fits = {"RGB": ("RGB", "RGBA"), "GRAY": ("L", "LA")}.get(colour_space, ())
+    return icc_profile if mode in fits else b""
+
+
+def _with_metadata(image: Image.Image, metadata: Metadata | None) -> tuple[Image.Image, dict]:
+    """The image in the colour space of the photo's profile (it is sRGB until then), and the
+    save options that embed the photo's metadata; as it is and none without metadata."""
+    if metadata is None:
+        return image, {}
+    embedded = {"exif": metadata.exif} if metadata.exif else {}
+    if not metadata.icc_profile:
+        return image, embedded
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(metadata.icc_profile))
+    if image.mode in ("RGB", "RGBA") and "sRGB" not in ImageCms.getProfileDescription(profile):
+        image = ImageCms.profileToProfile(image, _SRGB, profile, outputMode=image.mode)
+    return image, {**embedded, "icc_profile": metadata.icc_profile}
 
 
 def _convert_to_srgb(image: Image.Image, icc_profile: bytes, notes: list[str]) -> Image.Image:

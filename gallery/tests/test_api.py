@@ -155,11 +155,11 @@ def test_upload_answers_the_queued_photo_and_enqueues_its_job_on_commit(
     assert data["finished"] is None and data["eta_seconds"] == pytest.approx(expected)
     assert data["queue_position"] == 0 and data["wait_seconds"] == 0
     assert data["urls_expire_in"] == 300
-    for name in ("original_url", "reference_url", "thumbnail_url", "preview_url"):
+    for name in ("original_url", "normalised_url", "reference_url", "thumbnail_url", "preview_url"):
         assert local_path(data[name]).startswith("/photos/links/"), name
     assert data["result_url"] is None and data["result_preview_url"] is None and data["kernel_url"] is None
     assert data["kernel_size"] is None
-    stored = [f"originals/{photo.pk}.png", f"originals/{photo.pk}-reference.png"]
+    stored = [f"originals/{photo.pk}.png", f"originals/{photo.pk}-given", f"originals/{photo.pk}-reference.png"]
     stored += [f"thumbnails/{photo.pk}.jpg", f"previews/{photo.pk}.jpg"]
     assert stored_names(storage_root) == sorted(stored)
     # Enqueued once the rows are committed, not before.
@@ -709,7 +709,7 @@ def test_someone_elses_photo_does_not_exist(bob_api, finished, storage_root):
     assert ids(bob_api.get(LIST)) == []
     job = Restoration.objects.get(photo=finished)
     assert job.status == "failed" and job.attempts == 1
-    assert stored_names(storage_root) == files_before and len(files_before) == 9
+    assert stored_names(storage_root) == files_before and len(files_before) == 10
 
 
 def test_anonymous_gets_401_on_every_photo_endpoint(finished, storage_root):
@@ -748,7 +748,7 @@ def test_photos_cannot_be_edited_but_for_their_strength(alice_api, alice, bob, m
 
 def test_delete_removes_rows_and_every_stored_file(alice_api, finished, storage_root):
     mine = set(stored_names(storage_root))
-    assert len(mine) == 9 and any(name.endswith(".webp") for name in mine)
+    assert len(mine) == 10 and any(name.endswith(".webp") for name in mine)
 
     response = alice_api.delete(detail_url(finished))
 
@@ -767,7 +767,7 @@ def test_delete_leaves_other_photos_alone(alice_api, alice, bob, storage_root):
 
     assert set(Photo.objects.values_list("pk", flat=True)) == {keep.pk, bobs.pk}
     assert sorted(n for n in stored_names(storage_root) if str(drop.pk) in n) == []
-    assert len(stored_names(storage_root)) == 6
+    assert len(stored_names(storage_root)) == 8
 
 
 # -- retry ---------------------------------------------------------------------

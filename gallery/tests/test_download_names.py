@@ -30,7 +30,8 @@ def downloads(photo) -> dict[str, str]:
     stem = PurePath(photo.original_name).stem
     return {
         reverse("gallery:file", args=[photo.pk, "result-png"]) + "?download=1": f"{stem}-deblurred.png",
-        reverse("gallery:file", args=[photo.pk, "original"]) + "?download=1": f"{stem}.png",
+        # The original as it was uploaded: a JPEG, whatever its name said.
+        reverse("gallery:file", args=[photo.pk, "uploaded"]) + "?download=1": f"{stem}.jpg",
     }
 
 

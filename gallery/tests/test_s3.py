@@ -48,6 +48,7 @@ def test_upload_and_result_are_private_objects_in_the_media_bucket(processed, s3
     assert keys(client, buckets["default"]) == sorted(
         [
             f"originals/{pk}.png",
+            f"originals/{pk}-given",
             f"originals/{pk}-reference.png",
             f"thumbnails/{pk}.jpg",
             f"previews/{pk}.jpg",

@@ -111,9 +111,9 @@ def test_a_try_it_photo_calls_the_blurred_copy_and_the_sharp_original_what_they_
     assert ">Original<" not in page and "Download original" not in page
     names = {
         kind: alice_client.get(reverse("gallery:file", args=[photo.pk, kind]), {"download": 1})["Content-Disposition"]
-        for kind in ("original", "reference")
+        for kind in ("uploaded", "reference")
     }
-    assert names == {"original": 'attachment; filename="coffee-blurred.png"', "reference": 'attachment; filename="coffee.png"'}
+    assert names == {"uploaded": 'attachment; filename="coffee-blurred.png"', "reference": 'attachment; filename="coffee.png"'}
 
     made = archive.request(alice, [photo])
     archive.build(str(made.pk))

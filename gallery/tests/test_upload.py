@@ -60,7 +60,9 @@ def test_stored_names_are_generated_never_the_users(alice_client, alice, storage
     photo = Photo.objects.get(owner=alice)
     assert photo.original_name == "evil name.jpg"
     names = stored_names(storage_root)
-    assert names == sorted([f"originals/{photo.pk}.png", f"thumbnails/{photo.pk}.jpg", f"previews/{photo.pk}.jpg"])
+    assert names == sorted(
+        [f"originals/{photo.pk}.png", f"originals/{photo.pk}-given", f"thumbnails/{photo.pk}.jpg", f"previews/{photo.pk}.jpg"]
+    )
 
 
 def test_reference_is_stored_with_its_photo(alice_client, alice, storage_root):

@@ -7,7 +7,7 @@ import zlib
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageCms
+from PIL import ExifTags, Image, ImageCms
 
 # So that encode() can write HEIC even where inference.images is not imported.
 pillow_heif.register_heif_opener()
@@ -100,6 +100,24 @@ def swapped_primaries_icc() -> bytes:
     return bytes(profile).replace("sRGB".encode("utf-16-be"), "Swap".encode("utf-16-be"))
 
 
+def display_p3_icc() -> bytes:
+    """A Display P3 profile, as iPhones and Macs embed: sRGB's tone curves with P3's wider
+    primaries (Apple's D50-adapted colorants), so that a saturated P3 colour is outside sRGB."""
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    (tag_count,) = struct.unpack(">I", profile[128:132])
+    offsets = {
+        bytes(profile[start : start + 4]): struct.unpack(">I", profile[start + 4 : start + 8])[0]
+        for start in range(132, 132 + 12 * tag_count, 12)
+    }
+    colorants = {b"rXYZ": (0.5151, 0.2412, -0.0011), b"gXYZ": (0.2920, 0.6922, 0.0419), b"bXYZ": (0.1571, 0.0666, 0.7841)}
+    for tag, xyz in colorants.items():
+        # An XYZType: its signature, 4 reserved bytes, then X, Y, Z as s15Fixed16Number.
+        profile[offsets[tag] + 8 : offsets[tag] + 20] = struct.pack(">3i", *(round(value * 65536) for value in xyz))
+    # The same bytes on every call: LittleCMS stamps a new profile with the time it was made.
+    profile[24:36] = struct.pack(">6H", 2026, 1, 1, 0, 0, 0)
+    return bytes(profile).replace("sRGB".encode("utf-16-be"), "DiP3".encode("utf-16-be"))
+
+
 def exif_with_mistyped_gps_altitude(orientation: int) -> bytes:
     """EXIF, as cameras' buggy software writes it, whose GPS altitude is text instead
     of a number: Pillow reads it, but fails to write it back."""
@@ -147,3 +165,22 @@ def load_pixels(data: bytes) -> tuple[int, int]:
     with Image.open(io.BytesIO(data)) as image:
         image.load()
         return image.size
+
+
+# Colours inside both sRGB and Display P3, so that they survive the round trip through sRGB.
+IN_GAMUT = ((180, 120, 90), (60, 110, 160), (200, 200, 190), (40, 40, 40))
+
+
+def camera_jpeg(size: tuple[int, int] = (96, 64), orientation: int = 6) -> bytes:
+    """A JPEG as a phone writes one: camera, date, orientation, GPS and a Display P3 profile,
+    of four flat colour blocks (IN_GAMUT), stored sideways (`orientation`)."""
+    width, height = size
+    image = Image.new("RGB", size)
+    for index, colour in enumerate(IN_GAMUT):
+        image.paste(colour, (index * width // 4, 0, (index + 1) * width // 4, height))
+    exif = Image.Exif()
+    exif.update({ExifTags.Base.Make: "Canon", ExifTags.Base.Model: "EOS R6", ExifTags.Base.Orientation: orientation})
+    described = exif.get_ifd(ExifTags.IFD.Exif)
+    described.update({ExifTags.Base.DateTimeOriginal: "2026:11:30 10:11:12", ExifTags.Base.ExifImageWidth: width, ExifTags.Base.ExifImageHeight: height})
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update({1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 36.0)})
+    return encode(image, "JPEG", quality=95, exif=exif.tobytes(), icc_profile=display_p3_icc())

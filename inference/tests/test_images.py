@@ -4,18 +4,23 @@ import warnings
 
 import numpy as np
 import pytest
-from PIL import Image, ImageCms, ImageFile, TiffImagePlugin
+from PIL import ExifTags, Image, ImageCms, ImageFile, TiffImagePlugin
 
 from inference.images import (
     ImageRejected,
     decode_image,
     encode_jpeg,
     encode_png,
+    encode_webp,
     make_thumbnail,
     merge_like,
     split_alpha,
+    to_srgb,
 )
 from inference.tests.image_files import (
+    IN_GAMUT,
+    camera_jpeg,
+    display_p3_icc,
     encode,
     exif_with_mistyped_gps_altitude,
     jpeg_marker_types,
@@ -465,6 +470,96 @@ def test_exif_without_gps_gets_no_gps_note():
 def test_a_file_object_is_read_like_bytes():
     decoded = decode_image(io.BytesIO(encode(noise(), "PNG")), **LIMITS)
     assert np.array_equal(pixels(decoded.image), pixels(noise()))
+
+
+# The metadata results carry
+
+
+def _read_back(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+ENCODERS = {"PNG": encode_png, "JPEG": encode_jpeg, "WEBP": encode_webp}
+
+
+@pytest.mark.parametrize("image_format", ENCODERS)
+def test_results_carry_the_cameras_exif_upright_and_without_gps(image_format):
+    decoded = decode(camera_jpeg(size=(96, 64), orientation=6))
+
+    result = _read_back(ENCODERS[image_format](decoded.image, metadata=decoded.metadata))
+
+    exif = result.getexif()
+    assert (exif[ExifTags.Base.Make], exif[ExifTags.Base.Model]) == ("Canon", "EOS R6")
+    assert exif[ExifTags.Base.Orientation] == 1
+    described = exif.get_ifd(ExifTags.IFD.Exif)
+    assert described[ExifTags.Base.DateTimeOriginal] == "2026:11:30 10:11:12"
+    assert (described[ExifTags.Base.ExifImageWidth], described[ExifTags.Base.ExifImageHeight]) == (64, 96)
+    assert ExifTags.IFD.GPSInfo not in exif and not exif.get_ifd(ExifTags.IFD.GPSInfo)
+
+
+def test_results_keep_the_location_when_asked():
+    decoded = decode_image(camera_jpeg(), keep_location=True, **LIMITS)
+
+    gps = _read_back(encode_jpeg(decoded.image, metadata=decoded.metadata)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+
+    assert (gps[1], gps[2], gps[3]) == ("N", (52.0, 31.0, 12.0), "E")
+    assert "Location (GPS) metadata removed." not in decoded.notes
+
+
+@pytest.mark.parametrize(("image_format", "tolerance"), [("PNG", 1), ("WEBP", 4), ("JPEG", 3)])
+def test_results_are_written_in_the_photos_own_colour_space(image_format, tolerance):
+    decoded = decode(camera_jpeg(size=(96, 64), orientation=1))
+    blocks = [(index * 24 + 12, 32) for index in range(len(IN_GAMUT))]
+    # Worked on in sRGB, where Display P3's numbers are other colours.
+    assert max(np.abs(np.subtract(decoded.image.getpixel(xy), colour)).max() for xy, colour in zip(blocks, IN_GAMUT)) > 10
+
+    result = _read_back(ENCODERS[image_format](decoded.image, metadata=decoded.metadata))
+
+    assert result.info["icc_profile"] == display_p3_icc()
+    for xy, colour in zip(blocks, IN_GAMUT):
+        assert np.abs(np.subtract(result.getpixel(xy), colour)).max() <= tolerance
+
+
+def test_a_result_is_read_back_in_srgb():
+    decoded = decode(camera_jpeg(orientation=1))
+
+    result = _read_back(encode_png(decoded.image, metadata=decoded.metadata))
+
+    assert np.abs(pixels(to_srgb(result)) - pixels(decoded.image)).max() <= 1
+    assert to_srgb(result).info == {}
+
+
+def test_a_tiffs_storage_tags_are_not_carried_as_exif():
+    image = Image.new("RGB", (40, 30), (90, 90, 90))
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[ExifTags.Base.Make], tags[ExifTags.Base.Artist] = "Scanner Co", "Ada"
+
+    decoded = decode(encode(image, "TIFF", tiffinfo=tags))
+
+    exif = _read_back(encode_jpeg(decoded.image, metadata=decoded.metadata)).getexif()
+    assert (exif[ExifTags.Base.Make], exif[ExifTags.Base.Artist]) == ("Scanner Co", "Ada")
+    assert TiffImagePlugin.STRIPOFFSETS not in exif and TiffImagePlugin.BITSPERSAMPLE not in exif
+
+
+def test_exif_that_cannot_be_written_back_is_left_out_and_said_so():
+    data = encode(Image.new("RGB", (30, 20), "white"), "JPEG", exif=exif_with_mistyped_gps_altitude(orientation=6))
+
+    kept = decode_image(data, keep_location=True, **LIMITS)
+
+    assert kept.metadata.exif == b""
+    assert kept.notes[-1] == "The photo's EXIF data is malformed; its results carry none."
+    # Without its GPS, the rest is written: the orientation, corrected.
+    exif = Image.Exif()
+    exif.load(decode(data).metadata.exif)
+    assert exif[ExifTags.Base.Orientation] == 1
+
+
+def test_a_photo_without_metadata_gives_results_without_any():
+    decoded = decode(encode(noise(), "PNG"))
+
+    assert png_chunk_types(encode_png(decoded.image, metadata=decoded.metadata)) == [b"IHDR", b"IDAT", b"IEND"]
 
 
 # Encoders

@@ -343,6 +343,7 @@
       data.append("csrfmiddlewaretoken", csrf);
       const model = form.querySelector("input[name=model]:checked");
       if (model) data.append("model", model.value);
+      if (form.elements.keep_location.checked) data.append("keep_location", "on");
       data.append("images", card.file, card.file.name);
       if (card.reference) data.append("reference_0", card.reference, card.reference.name);
       const xhr = new XMLHttpRequest();
