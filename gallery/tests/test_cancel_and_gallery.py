@@ -285,14 +285,15 @@ def test_a_zip_of_the_selected_photos_is_built_by_a_worker_and_downloaded_when_r
     assert download["Content-Disposition"] == f'attachment; filename="{made.name}"'
     entries = zip_entries(made)
     assert made.size == default_storage.size(made.file.name) and b"".join(download.streaming_content)[:2] == b"PK"
-    # Newest first, as in the gallery: no result for the queued one, nothing of Bob's.
+    # Newest first, as in the gallery: no result for the queued one, nothing of Bob's. The
+    # originals are the files uploaded, JPEGs (street.png's name said otherwise).
     assert list(entries) == [
-        "waiting.png", "street-deblurred.png", "street.png", "street-2-deblurred.png", "street-2.png",
+        "waiting.jpg", "street-deblurred.png", "street.jpg", "street-2-deblurred.png", "street-2.jpg",
     ]  # fmt: skip
     with default_storage.open(second.restoration.result.name) as stored:
         assert entries["street-deblurred.png"] == stored.read()
-    with default_storage.open(first.original.name) as stored:
-        assert entries["street-2.png"] == stored.read()
+    with default_storage.open(first.given.name) as stored:
+        assert entries["street-2.jpg"] == stored.read()
     # Only its owner sees it.
     alice_client.force_login(bob)
     assert alice_client.get(response["Location"]).status_code == 404
