@@ -74,8 +74,10 @@ _PLAIN_CONVERSIONS = {"1": "L", "La": "LA", "RGBa": "RGBA", "CMYK": "RGB", "YCbC
 # encoder JPEGs have at most a few dozen scans (libjpeg's progressive script has 10, an MPO
 # one set per image); the limit is checked on the raw bytes, before any decoding.
 MAX_JPEG_SCANS = 100
-# A TIFF's pages are counted up to this, for the note; only the first is decoded.
-MAX_TIFF_PAGES_COUNTED = 16
+# Photos come as TIFFs of a page or a few (a thumbnail, a preview); scanned documents of a
+# few hundred. More is a file made to be walked; counting this many costs a millisecond.
+# Only the first page is ever decoded.
+MAX_TIFF_PAGES = 1000
 
 
 class ImageRejected(ValueError):
@@ -154,6 +156,12 @@ def decode_image(
     # The metadata is read before decoding: a TIFF's EXIF is read from the file.
     try:
         frame_count = _tiff_pages(raw) if image_format == "TIFF" else getattr(image, "n_frames", 1)
+        if frame_count > MAX_TIFF_PAGES:
+            raise ImageRejected(
+                f"This TIFF has more than {MAX_TIFF_PAGES:,} pages, which no photo has. Please save the photo "
+                "on its own, as a JPEG, PNG or single-page TIFF.",
+                "too_complex",
+            )
         exif = image.getexif()
         orientation = exif.get(ExifTags.Base.Orientation, 1)
         has_gps = bool(exif.get_ifd(ExifTags.IFD.GPSInfo))
@@ -172,8 +180,7 @@ def decode_image(
     if image.format == "MPO":
         image_format = "JPEG"
     elif frame_count > 1:
-        counted = f"more than {MAX_TIFF_PAGES_COUNTED}" if frame_count > MAX_TIFF_PAGES_COUNTED else str(frame_count)
-        notes.append(f"The file contains {counted} images (animation frames or pages); only the first was used.")
+        notes.append(f"The file contains {frame_count} images (animation frames or pages); only the first was used.")
 
     if orientation in _UPRIGHT:
         image = image.transpose(_UPRIGHT[orientation])
@@ -343,15 +350,15 @@ def _open_checked(raw: bytes, image_format: str, max_pixels: int, min_side: int)
 
 
 def _tiff_pages(raw: bytes) -> int:
-    """How many pages (IFDs) a TIFF has, counted up to one more than MAX_TIFF_PAGES_COUNTED
-    by following the chain of IFD offsets; never Pillow's n_frames, which walks them all."""
+    """How many pages (IFDs) a TIFF has, counted up to one more than MAX_TIFF_PAGES by
+    following the chain of IFD offsets; never Pillow's n_frames, which walks them all."""
     order = "<" if raw[:2] == b"II" else ">"
     if raw[2:4] in (b"\x2b\x00", b"\x00\x2b"):  # BigTIFF: 8-byte offsets and counts
         count_format, entry_size, offset_format, offset = "Q", 20, "Q", struct.unpack_from(order + "Q", raw, 8)[0]
     else:
         count_format, entry_size, offset_format, offset = "H", 12, "I", struct.unpack_from(order + "I", raw, 4)[0]
     pages, seen = 0, set()
-    while offset and offset not in seen and pages <= MAX_TIFF_PAGES_COUNTED:
+    while offset and offset not in seen and pages <= MAX_TIFF_PAGES:
         seen.add(offset)
         pages += 1
         entries = struct.unpack_from(order + count_format, raw, offset)[0]

@@ -265,15 +265,24 @@ def test_progressive_jpegs_as_cameras_and_encoders_write_them_still_pass():
     assert decode(encode(first, "MPO", save_all=True, append_images=[second], progressive=True)).format == "JPEG"
 
 
-def test_a_tiff_of_100000_pages_is_read_from_its_first_page_without_walking_the_rest(monkeypatch):
-    bomb = tiff_with_pages(100_000)
+@pytest.fixture
+def pages_never_walked(monkeypatch):
     walked = property(lambda image: pytest.fail("n_frames walked the pages"))
     monkeypatch.setattr(TiffImagePlugin.TiffImageFile, "n_frames", walked)
 
-    decoded = decode(bomb, max_bytes=4 * MB)
+
+def test_a_tiff_of_100000_pages_is_refused_without_walking_them(pages_never_walked):
+    refused = rejection(tiff_with_pages(100_000), max_bytes=4 * MB)
+
+    assert refused.code == "too_complex"
+    assert refused.message.startswith("This TIFF has more than 1,000 pages, which no photo has.")
+
+
+def test_a_tiff_of_many_pages_is_read_from_its_first(pages_never_walked):
+    decoded = decode(tiff_with_pages(1000))
 
     assert decoded.image.size == (64, 64) and decoded.image.getpixel((10, 10)) == 77
-    assert decoded.notes == ["The file contains more than 16 images (animation frames or pages); only the first was used."]
+    assert decoded.notes == ["The file contains 1000 images (animation frames or pages); only the first was used."]
 
 
 def test_an_mpo_is_a_jpeg_whose_extra_images_are_dropped_silently():
