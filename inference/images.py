@@ -156,17 +156,17 @@ def decode_image(
     # The metadata is read before decoding: a TIFF's EXIF is read from the file.
     try:
         frame_count = _tiff_pages(raw) if image_format == "TIFF" else getattr(image, "n_frames", 1)
-        if frame_count > MAX_TIFF_PAGES:
-            raise ImageRejected(
-                f"This TIFF has more than {MAX_TIFF_PAGES:,} pages, which no photo has. Please save the photo "
-                "on its own, as a JPEG, PNG or single-page TIFF.",
-                "too_complex",
-            )
         exif = image.getexif()
         orientation = exif.get(ExifTags.Base.Orientation, 1)
         has_gps = bool(exif.get_ifd(ExifTags.IFD.GPSInfo))
     except _MALFORMED_FILE as error:
         raise _corrupt() from error
+    if frame_count > MAX_TIFF_PAGES:
+        raise ImageRejected(
+            f"This TIFF has more than {MAX_TIFF_PAGES:,} pages, which no photo has. Please save the photo "
+            "on its own, as a JPEG, PNG or single-page TIFF.",
+            "too_complex",
+        )
     icc_profile = image.info.get("icc_profile")
     source_bits = _bits_per_sample(image, raw)
 
