@@ -1,11 +1,18 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views import defaults
-from django.views.generic import TemplateView
+
+from gallery import samples
 
 from .bad_requests import bad_request
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    found = samples.photos()
+    return render(request, "home.html", {"sample_photos": [(s, found[s.slug]) for s in samples.SAMPLES if s.slug in found]})
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
@@ -15,7 +22,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", home, name="home"),
     path("favicon.ico", favicon),
     path("accounts/", include("accounts.urls")),
     path("photos/", include("gallery.urls")),

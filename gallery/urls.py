@@ -22,6 +22,8 @@ urlpatterns = [
     path("<uuid:pk>/strength/", views.strength, name="strength"),
     path("<uuid:pk>/rerun/", views.rerun, name="rerun"),
     path("<uuid:pk>/files/<slug:kind>", views.stored_file, name="file"),
+    path("samples/<slug:slug>/", views.sample, name="sample"),
+    path("samples/<slug:slug>/files/<slug:kind>", views.sample_file, name="sample-file"),
     path("links/<str:token>", views.signed_file, name="signed-file"),
     path("links/blend/<str:token>", views.signed_blend, name="signed-blend"),
 ]

@@ -17,7 +17,7 @@ from deblursite.client_ip import client_ip
 from inference.images import ImageRejected
 from inference.models import Choice, ServingChoice, Verdict
 
-from . import archive, cards, cleanup, downloads, jobs, queueing
+from . import archive, cards, cleanup, downloads, jobs, queueing, samples
 from .forms import RerunForm, StrengthForm, TryItForm, UploadForm
 from .listing import GalleryQuery, has_references
 from .media import LinkExpired, file_response, signed_file_response
@@ -285,8 +285,48 @@ def detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "rerun_choices": _rerun_choices(job),
         "verdict_reason": _reason_under_heading(job),
         "names": image_names(photo),
+        "files": _viewer_files("gallery:file", photo.pk),
     }
     return render(request, "gallery/detail.html", context)
+
+
+# The pictures the viewer shows (gallery/_result.html), by the name the template knows them by.
+VIEWER_FILES = ("original", "preview", "output", "result-preview", "reference", "kernel")
+
+
+def _viewer_files(route: str, key) -> dict[str, str]:
+    return {kind.replace("-", "_"): reverse(route, args=[key, kind]) for kind in VIEWER_FILES}
+
+
+def _sample_photo(slug: str) -> Photo:
+    photo = samples.photos().get(slug)
+    if photo is None:
+        raise Http404("No such sample.")
+    return photo
+
+
+def sample(request: HttpRequest, slug: str) -> HttpResponse:
+    """A sample photo's result, for anyone: no account needed."""
+    photo = _sample_photo(slug)
+    context = {
+        "sample": samples.BY_SLUG[slug],
+        "samples": samples.SAMPLES,
+        "photo": photo,
+        "job": photo.restoration,
+        "verdict_reason": _reason_under_heading(photo.restoration),
+        "names": image_names(photo),
+        "files": _viewer_files("gallery:sample-file", slug),
+    }
+    return render(request, "gallery/sample.html", context)
+
+
+def sample_file(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    """The pictures of a sample's viewer, for anyone; no other file of any photo."""
+    if kind not in VIEWER_FILES:
+        raise Http404("No such file.")
+    photo = _sample_photo(slug)
+    owner_name, field, _ = FILES[kind]
+    return file_response(getattr(photo if owner_name == "photo" else photo.restoration, field))
 
 
 # The photo page's heading of a result that is not improved; its reason need not say it again.
