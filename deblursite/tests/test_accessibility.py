@@ -119,8 +119,13 @@ def test_no_serious_accessibility_violations_on_any_page(
     assert browser_page.evaluate("document.activeElement.textContent") == "Skip to content"
     assert skip.bounding_box()["y"] >= 0 and skip.is_visible()
 
+    # The samples anyone may look at: on the home page, and each in the viewer.
+    from gallery.tests.test_samples import made_and_deblurred
+
+    made_and_deblurred()
     for shot, path in [
         ("home", "/"),
+        ("sample", reverse("gallery:sample", args=["chelsea"])),
         ("login", reverse("login")),
         ("signup", reverse("signup")),
         ("password-reset", reverse("password_reset")),
@@ -167,6 +172,7 @@ def test_no_serious_accessibility_violations_on_any_page(
         ("photo-camera-shake", reverse("gallery:detail", args=[shake.pk])),
         ("photo-not-improved", reverse("gallery:detail", args=[not_improved.pk])),
         ("profile", reverse("profile")),
+        ("delete-account", reverse("delete-account")),
         ("password-change", reverse("password_change")),
         ("403", reverse("training:datasets")),
     ]:
