@@ -30,6 +30,7 @@ run: install
 	$(PY) manage.py ensure_default_model
 	@# Offline this says what it needs in one line, and the site starts with the models it has.
 	-$(PY) manage.py install_pretrained srn-gopro
+	$(PY) manage.py ensure_signing_pair
 	$(PY) manage.py ensure_samples
 	@echo "Deblur: $(SITE_URL)  (Ctrl-C stops web and worker)"
 	@# Not DEBUG: people see the site's own error pages, never Django's debug page, and

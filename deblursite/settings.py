@@ -150,6 +150,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 # Lifetime of the links the API hands out: S3 presigned URLs, or signed links on the filesystem.
 PRESIGNED_URL_SECONDS = env.int("PRESIGNED_URL_SECONDS", default=300)
+
+# Content Credentials (C2PA) on results (gallery.credentials): the signer's key and its
+# certificate chain, PEM. `make run` makes a development pair here; production supplies its own.
+C2PA_KEY_FILE = env.str("C2PA_KEY_FILE", default=str(VAR_DIR / "credentials" / "signer.key"))
+C2PA_CERT_FILE = env.str("C2PA_CERT_FILE", default=str(VAR_DIR / "credentials" / "signer.pem"))
+# The signature algorithm of the key: es256 for a P-256 key, ps256 for RSA, ed25519...
+C2PA_ALGORITHM = env.str("C2PA_ALGORITHM", default="es256")
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
     _s3 = {

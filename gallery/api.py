@@ -23,8 +23,9 @@ from inference import kernels
 from inference.models import Choice, ModelVersion, ServingChoice
 
 from . import idempotency, jobs, queueing
-from .downloads import FORMATS, BlendPending, result_response, save_strength
+from .downloads import BlendPending, result_response, save_strength
 from .models import Photo, Restoration
+from .names import FORMATS
 from .serializers import (
     ModelVersionSerializer,
     PhotoChangeSerializer,
@@ -247,6 +248,10 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         parameters=[
             OpenApiParameter("format", str, enum=list(FORMATS), default="png", description="File format of the download."),
             OpenApiParameter(
+                "credentials", int, enum=[0, 1], default=1,
+                description="0: without its Content Credentials (the C2PA manifest the result is signed with).",
+            ),
+            OpenApiParameter(
                 "Retry-After", int, OpenApiParameter.HEADER, response=[202], description="Seconds to wait before asking again."
             ),
         ],
@@ -261,7 +266,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         if job.status != Restoration.Status.SUCCEEDED:
             raise Conflict(f"There is no result yet: the job is {job.status}.")
         try:
-            return result_response(photo, chosen, as_download=True)
+            return result_response(photo, chosen, as_download=True, credentials=request.query_params.get("credentials") != "0")
         except BlendPending as pending:
             raise Preparing(str(pending), pending.retry_after) from pending
 

@@ -21,11 +21,11 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from zipstream import ZIP_STORED, ZipStream
 
-from inference.images import FORMAT_FILES, encode_png
+from inference.images import FORMAT_FILES
 
-from . import blends
-from .downloads import FORMATS, TRY_IT_SUFFIXES
+from . import blends, credentials
 from .models import Archive, Photo, Restoration
+from .names import FORMATS, TRY_IT_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,8 @@ def _result(job: Restoration, counted: Callable[[int], None]) -> Iterator[bytes]
         yield from _chunks(job.blend_png, counted)
     else:
         counted(job.result.size)
-        yield encode_png(blends.blended(job, job.strength), metadata=job.photo.metadata)
+        edit, original = credentials.edit_of(job, job.strength), credentials.original_of(job.photo)
+        yield credentials.signed(job.photo, blends.blended(job, job.strength), "png", edit, original)
 
 
 class _Progress:

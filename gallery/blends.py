@@ -21,9 +21,9 @@ from django.db.models import Q
 from django.utils import timezone
 from PIL import Image
 
-from inference.images import encode_jpeg, encode_png, encode_webp
-
+from .credentials import downloads_of, edit_of, original_of
 from .media import read_stored_image
+from .names import FORMATS
 from .models import Restoration, photo_file_names
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 BAND_ROWS = 256
 # A claim older than this is a render whose worker died: another may take over.
 CLAIM_SECONDS = 120
-ENCODERS = {"blend_png": encode_png, "blend_jpeg": encode_jpeg, "blend_webp": encode_webp}
 
 
 def is_full(strength: float) -> bool:
@@ -90,12 +89,13 @@ def _to_render(restoration_id: int) -> Restoration | None:
 
 def _render_saved(job: Restoration) -> None:
     image, names = blended(job, job.strength), photo_file_names(job.photo_id)
-    for field, encode in ENCODERS.items():
-        getattr(job, field).save(names[field], ContentFile(encode(image, metadata=job.photo.metadata)), save=False)
+    for fmt, content in downloads_of(job.photo, image, edit_of(job, job.strength), original_of(job.photo)).items():
+        field = FORMATS[fmt].blend_field
+        getattr(job, field).save(names[field], ContentFile(content), save=False)
     # Recorded only while the strength rendered is still the saved one and the result the
     # same (a rerun replaces it); otherwise the next round renders again.
     recorded = Restoration.objects.filter(pk=job.pk, strength=job.strength, result=job.result.name).update(
-        blend_strength=job.strength, **{field: names[field] for field in ENCODERS}
+        blend_strength=job.strength, **{kind.blend_field: names[kind.blend_field] for kind in FORMATS.values()}
     )
     if recorded:
         log.info("rendered photo %s at strength %.2f", job.photo_id, job.strength)

@@ -6,55 +6,23 @@ renders the blend once into the store (gallery.blends) and downloads serve that 
 same way; until it is there, they answer that it is being prepared (BlendPending). No
 download blends or encodes in the web process."""
 
-from dataclasses import dataclass
-from pathlib import PurePath
 
 from django.conf import settings
 from django.core import signing
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 
 from . import blends
-from .media import LinkExpired, file_response, short_lived_url
+from . import credentials as content_credentials
+from .media import LinkExpired, file_response, read_stored, short_lived_url
 from .models import Photo, Restoration
+from .names import FORMATS, download_name
 
 SIGNED_BLEND_SALT = "gallery.signed-blend"
 # How soon a client asks again for a download being prepared: a 12 MP render takes ~5 s.
 PREPARING_RETRY_SECONDS = 2
-
-
-@dataclass(frozen=True)
-class Format:
-    field: str  # the Restoration field holding the full-strength file
-    blend_field: str  # the one holding the file at the saved strength, under full
-    suffix: str  # of the download name
-    media_type: str
-
-
-FORMATS = {
-    "png": Format("result", "blend_png", "-deblurred.png", "image/png"),
-    "jpeg": Format("result_jpeg", "blend_jpeg", "-deblurred.jpg", "image/jpeg"),
-    "webp": Format("result_webp", "blend_webp", "-deblurred.webp", "image/webp"),
-}
-
-
-# A try-it photo's original is the blurred copy the site made, and its reference the sharp
-# photo the person sent: their download names say which is which.
-TRY_IT_SUFFIXES = {"original": "-blurred.png", "reference": ".png"}
-
-
-def download_name(photo: Photo, fmt: str) -> str:
-    return PurePath(photo.original_name).stem + FORMATS[fmt].suffix
-
-
-def original_download(photo: Photo) -> tuple[FieldFile, str]:
-    """The original as its owner downloads it: the file they uploaded, byte for byte, under
-    its own name; for a try-it photo, the blurred copy the site made; for photos from before
-    the uploaded file was kept, the normalised PNG."""
-    if photo.given:
-        return photo.given, photo.given_name
-    return photo.original, PurePath(photo.original_name).stem + (TRY_IT_SUFFIXES["original"] if photo.synthetic_blur else ".png")
 
 
 class BlendPending(Exception):
@@ -89,14 +57,28 @@ def _pending(job: Restoration) -> BlendPending:
     return BlendPending(job.strength)
 
 
-def result_response(photo: Photo, fmt: str, *, as_download: bool) -> HttpResponse:
-    """The result file in this format at the saved strength; BlendPending while it is rendered."""
+def result_response(photo: Photo, fmt: str, *, as_download: bool, credentials: bool = True) -> HttpResponse:
+    """The result file in this format at the saved strength, with its Content Credentials or
+    without; BlendPending while it is rendered."""
     job = photo.restoration
     if not job.result:
         raise Http404("No such file.")
     if (file := stored_result(job, fmt)) is None:
         raise _pending(job)
-    return file_response(file, download_name=download_name(photo, fmt) if as_download else None)
+    name = download_name(photo, fmt) if as_download else None
+    return file_response(file, download_name=name) if credentials else _without_credentials(file, fmt, name)
+
+
+def _without_credentials(file: FieldFile, fmt: str, name: str | None) -> HttpResponse:
+    """The stored file less its C2PA manifest. Only the signed file is stored, so this one is
+    read and copied by the web process: bytes, no decoding, at most a download's size in
+    memory (the ZIP-sized downloads are all stored files)."""
+    media_type = FORMATS[fmt].media_type
+    response = HttpResponse(content_credentials.strip(read_stored(file), media_type), content_type=media_type)
+    if name:
+        response["Content-Disposition"] = content_disposition_header(True, name)
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 def short_lived_result_url(request: HttpRequest, photo: Photo, fmt: str = "png") -> str | None:

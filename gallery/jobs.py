@@ -20,13 +20,15 @@ from django.utils import timezone
 from PIL import Image
 
 from inference import auto, kernels, metrics, precision, speed
-from inference.images import encode_jpeg, encode_png, encode_webp, make_thumbnail, merge_like, split_alpha
+from inference.images import encode_jpeg, make_thumbnail, merge_like, split_alpha
 from inference.kernels.drawing import kernel_extent, kernel_png
 from inference.models import Choice, Method, ModelVersion, ServingChoice
 
 from . import blends, queueing
+from .credentials import Edit, Original, downloads_of, is_configured, original_of, summary
 from .media import read_stored_image
 from .models import Restoration, photo_file_names
+from .names import FORMATS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -216,15 +218,14 @@ class _ProgressWriter:
         return reconnecting(lambda: self.running.update(**changes, **fields))
 
 
-def _results(job: Restoration, original: Image.Image, alpha: Image.Image | None, output: np.ndarray) -> dict:
+def _results(
+    job: Restoration, original: Image.Image, alpha: Image.Image | None, output: np.ndarray, edit: Edit, ingredient: Original
+) -> dict:
     result = merge_like(output, original, alpha)
     names = photo_file_names(job.photo_id)
-    # The downloads carry the photo's EXIF and colour profile; the pictures the pages show do not.
-    metadata = job.photo.metadata
-    return {
-        "result": (names["result"], encode_png(result, metadata=metadata)),
-        "result_jpeg": (names["result_jpeg"], encode_jpeg(result, metadata=metadata)),
-        "result_webp": (names["result_webp"], encode_webp(result, metadata=metadata)),
+    # The downloads carry the photo's metadata and Content Credentials; the pictures the pages show do not.
+    downloads = {FORMATS[fmt].field: (names[FORMATS[fmt].field], content) for fmt, content in downloads_of(job.photo, result, edit, ingredient).items()}
+    return downloads | {
         "result_preview": (names["result_preview"], make_thumbnail(result, PREVIEW_SIZE)),
         "result_thumbnail": (names["result_thumbnail"], make_thumbnail(result, THUMBNAIL_SIZE)),
     }
@@ -331,9 +332,12 @@ def process(job: Restoration) -> None:
         # The kernel engine ran until a network took over, or to the end.
         engine_seconds = (networks.began or time.monotonic()) - engine_started
         figures = _metrics(job, rgb, outcome.output)
+        used = {Method.NETWORK: networks.precision, Method.KERNEL: precision.FLOAT32}.get(outcome.method, "")
+        now = timezone.now()
+        edit, ingredient = Edit(outcome.method, outcome.model_name, used, strength=1.0, when=now), original_of(job.photo)
         # A photo left as it was still has its result files (the input itself), so that its
         # downloads work like any other; its verdict says why.
-        files = _results(job, original, alpha, outcome.output) | _kernel_file(job, outcome.kernel)
+        files = _results(job, original, alpha, outcome.output, edit, ingredient) | _kernel_file(job, outcome.kernel)
         for field, (name, content) in files.items():
             getattr(job, field).save(name, ContentFile(content), save=False)
     except JobCancelled:
@@ -366,13 +370,13 @@ def process(job: Restoration) -> None:
         "verdict": outcome.verdict,
         "verdict_reason": outcome.reason,
         "decision": outcome.decision,
-        "precision": {Method.NETWORK: networks.precision, Method.KERNEL: precision.FLOAT32}.get(outcome.method, ""),
+        "precision": used,
+        "credentials": summary(ingredient, edit) if is_configured() else {},
         "kernel_size": kernel_extent(outcome.kernel) if outcome.kernel is not None else None,
     }
     # Only a job that ran a network names its model's row (also when its output was not
     # kept: the model judged the photo); the kernel engine has none.
     version = networks.version
-    now = timezone.now()
     # The model's row as a subquery: NULL rather than a broken reference if it was deleted
     # while the job ran. Its name stays either way.
     model_version = Subquery(ModelVersion.objects.filter(pk=version.pk).values("pk")) if version else None

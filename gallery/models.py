@@ -186,6 +186,8 @@ class Restoration(models.Model):
     # bfloat16 as INFERENCE_PRECISION gave it on the worker's CPU, the kernel engine's
     # float32; blank when the photo was left as it was.
     precision = models.CharField(max_length=10, blank=True)
+    # What the downloads' Content Credentials say (gallery.credentials.summary); empty when unsigned.
+    credentials = models.JSONField(default=dict, blank=True)
     # The blur kernel the kernel engine estimated, drawn as the camera's path
     # (inference.kernels.drawing), and its extent in pixels at the photo's full size.
     kernel_image = models.FileField(max_length=255, blank=True)

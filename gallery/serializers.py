@@ -7,10 +7,11 @@ from inference.images import ACCEPTED_TYPES
 from inference.models import Choice, Method, ModelVersion, ServingChoice, Verdict
 
 from . import jobs
-from .downloads import original_download, short_lived_result_url
+from .downloads import short_lived_result_url
 from .forms import KEEP_LOCATION_HELP
 from .media import short_lived_url
 from .models import Photo, Restoration
+from .names import original_download
 from .uploads import choice_refusal, unknown_choice
 
 CHOICE_NAMES = ", ".join(f"`{key}`" for key in Choice.values)

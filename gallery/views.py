@@ -17,7 +17,7 @@ from deblursite.client_ip import client_ip
 from inference.images import ImageRejected
 from inference.models import Choice, ServingChoice, Verdict
 
-from . import archive, cards, cleanup, downloads, jobs, queueing, samples
+from . import archive, cards, cleanup, downloads, jobs, names, queueing, samples
 from .forms import RerunForm, StrengthForm, TryItForm, UploadForm
 from .listing import GalleryQuery, has_references
 from .media import LinkExpired, file_response, signed_file_response
@@ -48,9 +48,9 @@ FILES = {
     "glimpse": ("restoration", "result_glimpse", None),
 }
 # URL name of each result download -> its format: at the saved strength, as every download
-# of a result is (gallery.downloads.FORMATS names its field and file name).
+# of a result is (gallery.names.FORMATS names its field and file name).
 RESULT_KINDS = {"result-png": "png", "result-jpeg": "jpeg", "result-webp": "webp"}
-# The original as its owner uploaded it (gallery.downloads.original_download).
+# The original as its owner uploaded it (gallery.names.original_download).
 UPLOADED = "uploaded"
 KINDS = [*FILES, *RESULT_KINDS, UPLOADED]
 
@@ -434,7 +434,9 @@ def stored_file(request: HttpRequest, pk: UUID, kind: str) -> HttpResponse:
     photo = _own_photo(request, pk)
     if kind in RESULT_KINDS:
         try:
-            return downloads.result_response(photo, RESULT_KINDS[kind], as_download=bool(request.GET.get("download")))
+            return downloads.result_response(
+                photo, RESULT_KINDS[kind], as_download=bool(request.GET.get("download")), credentials=request.GET.get("credentials") != "0"
+            )
         except downloads.BlendPending as pending:
             # The page asks again by itself: the same address then answers with the file.
             context = {"photo": photo, "reason": str(pending), "retry_after": pending.retry_after}
@@ -443,14 +445,14 @@ def stored_file(request: HttpRequest, pk: UUID, kind: str) -> HttpResponse:
             return response
     if kind == UPLOADED:
         # Always as an attachment: the bytes are the uploader's, and never shown inline.
-        file, name = downloads.original_download(photo)
+        file, name = names.original_download(photo)
         return file_response(file, download_name=name)
     owner_name, field, suffix = FILES[kind]
     file: FieldFile = getattr(photo if owner_name == "photo" else photo.restoration, field)
     download_name = None
     if request.GET.get("download") and suffix:
         if photo.synthetic_blur:
-            suffix = downloads.TRY_IT_SUFFIXES.get(kind, suffix)
+            suffix = names.TRY_IT_SUFFIXES.get(kind, suffix)
         download_name = PurePath(photo.original_name).stem + suffix
     return file_response(file, download_name=download_name)
 

@@ -19,7 +19,7 @@ from PIL import Image
 from conftest import SHOTS
 from gallery import jobs
 from gallery.models import Photo, Restoration
-from gallery.tests.conftest import photo_bytes, upload
+from gallery.tests.conftest import photo_bytes, result_files, upload
 from gallery.uploads import accept_photo
 from inference.models import ModelVersion
 
@@ -59,7 +59,7 @@ def succeed(photo: Photo) -> None:
     with photo.original.open("rb") as file:
         image = Image.open(file).convert("RGB")
     names = {}
-    for field, (name, content) in jobs._results(job, image, None, np.asarray(image)).items():
+    for field, (name, content) in result_files(job, image, np.asarray(image)).items():
         names[field] = default_storage.save(name, ContentFile(content))
     version = ModelVersion.serving("best")
     figures = {"psnr_before": 24.1, "psnr_after": 27.8, "ssim_before": 0.71, "ssim_after": 0.83}

@@ -32,19 +32,28 @@ def jpeg():
     return photo_bytes()
 
 
+def result_files(job, original: Image.Image, output: np.ndarray) -> dict:
+    """The files a worker stores for a job whose network gave `output` (gallery.jobs._results)."""
+    from django.utils import timezone
+
+    from gallery import credentials, jobs
+
+    edit = credentials.Edit("network", "tiny-test", "float32", strength=1.0, when=timezone.now())
+    return jobs._results(job, original, None, output, edit, credentials.original_of(job.photo))
+
+
 def succeed(photo, **figures) -> None:
     """Finish the photo's job as a worker would, without the model: real small result files
     in storage (the photo's sharp version stands for the output) and these figures."""
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
-    from gallery import jobs
 
     job = photo.restoration
     with job.photo.original.open("rb") as handle:
         size = Image.open(handle).size
     sharp = Image.open(io.BytesIO(photo_bytes(size=size, fmt="PNG")))
-    for field, (stored, content) in jobs._results(job, sharp, None, np.asarray(sharp)).items():
+    for field, (stored, content) in result_files(job, sharp, np.asarray(sharp)).items():
         getattr(job, field).save(stored, ContentFile(content), save=False)
     for key, value in figures.items():
         setattr(job, key, value)

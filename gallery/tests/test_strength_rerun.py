@@ -18,7 +18,7 @@ from gallery.models import Photo, Restoration
 from gallery.uploads import accept_photo
 from inference.images import encode_png
 
-from .conftest import photo_bytes, upload
+from .conftest import photo_bytes, result_files, upload
 
 
 def noise(size: tuple[int, int], seed: int, low: int = 0, high: int = 256) -> Image.Image:
@@ -38,7 +38,7 @@ def finished_photo(user, original: Image.Image, output: Image.Image, *, referenc
         choice=choice,
     )
     job = photo.restoration
-    for field, (file_name, content) in jobs._results(job, original, None, np.asarray(output)).items():
+    for field, (file_name, content) in result_files(job, original, np.asarray(output)).items():
         getattr(job, field).save(file_name, ContentFile(content), save=False)
     job.status, job.progress, job.model_name = Restoration.Status.SUCCEEDED, 1.0, "tiny-test"
     job.blur_before, job.blur_after = 0.6, 0.3
