@@ -2,20 +2,17 @@
 database, the cache gone) and the abuse and client cases of issue 14. Every case reports
 PASS or FAIL; none is skipped."""
 
-import email.message
 import re
 import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import parse_qs, urlsplit
 
-import requests
 from django.conf import settings
 from django.db import connection
 
 from .corpus import bilevel_png, encode, photo
-from .site import DONE, PASSWORD, Site, csrf, message
+from .site import DONE, PASSWORD, Site, csrf, download_name, message
 from deblursite.tests.faults import FaultProxy
 
 from .stack import SWEEP_GRACE_SECONDS, procfile
@@ -136,15 +133,23 @@ def _worker_backends() -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _running_job(site: Site, api, name: str) -> tuple[str, dict]:
+    """Upload a 1920x1080 photo (some seconds of work) and return its id and its job once it
+    has run a moment."""
+    big = photo(1280, 720).resize((1920, 1080))
+    response = site.upload(api, name, encode(big, "PNG"))
+    photo_id = response.json().get("id", "") if response.status_code == 201 else ""
+    if not photo_id:
+        return "", {"status": f"not uploaded ({response.status_code})"}
+    site.wait_job(photo_id, until=("running", *DONE), timeout=180)
+    time.sleep(1.5)
+    return photo_id, site.job(photo_id)
+
+
 def _database_lost_mid_job(site: Site, api) -> None:
     """The worker's connections are terminated while a job runs; the job must end (or be
     re-queued and end) soon, not stay `running` until the stale check."""
-    big = photo(1280, 720).resize((1920, 1080))
-    response = site.upload(api, "db-lost.png", encode(big, "PNG"))
-    photo_id = response.json().get("id", "")
-    job = site.wait_job(photo_id, until=("running", *DONE), timeout=180) if photo_id else {}
-    time.sleep(1.5)
-    job = site.job(photo_id) if photo_id else {}
+    photo_id, job = _running_job(site, api, "db-lost.png")
     if job.get("status") != "running":
         site.record(SECTION, "worker's PostgreSQL connection terminated mid-job", "job ends within 60 s", f"not exercised: job {job.get('status')} before the fault", False)
         return
@@ -276,19 +281,6 @@ def _token_after_password_reset(site: Site) -> None:
     site.record(SECTION, "token issued before a password reset", "401", f"reset {done.status_code}, then /me/ {me}", done.status_code == 302 and me == 401)
 
 
-def _download_name(response) -> tuple[str, int]:
-    """The file name a download is saved as, and the status of fetching it."""
-    location = response.headers.get("Location", "")
-    if 300 <= response.status_code < 400 and location:
-        header = parse_qs(urlsplit(location).query).get("response-content-disposition", [""])[0]
-        fetched = requests.get(location, timeout=20).status_code
-    else:
-        header, fetched = response.headers.get("Content-Disposition", ""), response.status_code
-    parsed = email.message.Message()
-    parsed["Content-Disposition"] = header
-    return parsed.get_filename() or "", fetched
-
-
 def _hostile_download_names(site: Site) -> None:
     user = site.user("namer")
     web, api = site.web(user), site.api(user)
@@ -302,7 +294,7 @@ def _hostile_download_names(site: Site) -> None:
             ("web", f"{site.base}/photos/{photo_id}/files/result-png?download=1", web),
         ):
             try:
-                saved, fetched = _download_name(client.get(url, allow_redirects=False, timeout=20))
+                saved, fetched = download_name(client.get(url, allow_redirects=False, timeout=20))
                 got = f"saved as {saved!r}, fetch {fetched}"
                 ok = saved.endswith("-deblurred.png") and fetched == 200
             except Exception as exc:  # a hanging or failing signature is the finding
