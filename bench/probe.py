@@ -106,7 +106,7 @@ def probe(site, proxy: FaultProxy, chosen: set[int], read_seconds: float) -> Non
     sections = (
         ("1. hostile uploads", lambda: hostile.run(site)),
         ("2. ownership sweep", lambda: ownership.run(site, alice, alice_photo, alice_api)),
-        ("3. 100 concurrent uploads", lambda: finished.extend(load.run(site))),
+        ("3. 100 concurrent uploads", lambda: (finished.extend(load.run(site)), load.real_size(site))),
         ("4. faults", lambda: faults.run(site, proxy, finished)),
         # Last: it stops the deblur worker, to keep the job whose status it polls queued.
         ("5. read load", lambda: load.read_load(site, proxy, read_seconds)),

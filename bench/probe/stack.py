@@ -338,6 +338,13 @@ class Stack:
         except ProcessLookupError:
             pass
 
+    def kill(self, name: str) -> None:
+        """SIGKILL a process's whole group at once, as the OOM killer or a lost host would:
+        no warm shutdown, nothing handed back to the broker."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
     def stop_all(self) -> None:
         for name in reversed(list(self.processes)):
             self.stop(name)
