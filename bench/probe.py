@@ -1,11 +1,13 @@
 """Probe a production-like stack as an attacker and an operator would (docs/reliability.md).
 
 Starts on loopback: the moto S3 server behind a fault proxy, a PostgreSQL database and Redis
-databases of this run's own (removed at the end) behind TCP proxies a case can cut, gunicorn, a Celery worker on `deblur` and the maintenance
-worker with beat, all from the Procfile's lines and the site's production settings. Then:
-hostile uploads, an ownership sweep over every route, 100 concurrent uploads, fault
-cases, and read load on the pages people keep open. Prints a PASS/FAIL table and figures, stops everything, and exits 0 either way: it
-is a probe, not a test.
+databases of this run's own (removed at the end) behind TCP proxies a case can cut, gunicorn,
+the Celery workers of every deblurring and download queue and the maintenance worker with
+beat, all from the Procfile's lines and the site's production settings. Then: hostile
+uploads, an ownership sweep over every route, 100 concurrent uploads and 20 of 12 MP, fault
+cases (a worker killed, the broker and the database cut off among them), and read load on
+the pages people keep open. Prints a PASS/FAIL table and figures, stops everything, and
+exits 0 either way: it is a probe, not a test.
 
     .venv/bin/python bench/probe.py [--base-port 8104] [--broker-db N] [--cache-db N]
         [--database NAME] [--sections 1,2,3,4,5] [--read-seconds 30]
