@@ -76,8 +76,8 @@ def procfile() -> dict[str, str]:
 
 class TcpProxy:
     """A TCP forwarder on a loopback port in front of a service (PostgreSQL, Redis), for the
-    site's processes. `cut` resets every connection through it and refuses new ones, as a
-    stopped server or a cut network would; `restore` lets new connections through again."""
+    site's processes. `cut` ends every connection through it and refuses new ones, as a
+    stopped server would; `restore` lets new connections through again."""
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
@@ -156,12 +156,14 @@ class TcpProxy:
 
 
 def _reset(sock: socket.socket) -> None:
-    """Close with a reset (RST), as a dead server's host answers, not an orderly end."""
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-        sock.close()
-    except OSError:
-        pass
+    """End a connection at once on both ends, as a stopped server's would end. shutdown()
+    first: close() alone leaves a socket open while another thread waits in recv() on it, so
+    the far end (a worker's BRPOP) would go on waiting, and an answer sent later be lost."""
+    for end in (lambda: sock.shutdown(socket.SHUT_RDWR), sock.close):
+        try:
+            end()
+        except OSError:
+            pass
 
 
 @dataclass
