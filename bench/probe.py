@@ -1,14 +1,16 @@
 """Probe a production-like stack as an attacker and an operator would (docs/reliability.md).
 
-Starts on loopback: the moto S3 server behind a fault proxy, a fresh PostgreSQL database,
-Redis databases of its own, gunicorn, a Celery worker on `deblur` and the maintenance
-worker with beat, all from the Procfile's lines and the site's production settings. Then:
-hostile uploads, an ownership sweep over every route, 100 concurrent uploads, fault
-cases, the cases of issue 21, and read load on the pages people keep open. Prints a PASS/FAIL table and figures, stops everything, and exits 0 either way: it
-is a probe, not a test.
+Starts on loopback: the moto S3 server behind a fault proxy, a PostgreSQL database and Redis
+databases of this run's own (removed at the end) behind TCP proxies a case can cut, gunicorn,
+the Celery workers of every deblurring and download queue and the maintenance worker with
+beat, all from the Procfile's lines and the site's production settings. Then: hostile
+uploads, an ownership sweep over every route, 100 concurrent uploads and 20 of 12 MP, fault
+cases (a worker killed, the broker and the database cut off among them), the cases of
+issue 21, and read load on the pages people keep open. Prints a PASS/FAIL table and
+figures, stops everything, and exits 0 either way: it is a probe, not a test.
 
-    .venv/bin/python bench/probe.py [--base-port 8104] [--broker-db 9] [--cache-db 12]
-        [--database deblur_probe] [--sections 1,2,3,4,5,6] [--read-seconds 30]
+    .venv/bin/python bench/probe.py [--base-port 8104] [--broker-db N] [--cache-db N]
+        [--database NAME] [--sections 1,2,3,4,5,6] [--read-seconds 30]
 """
 
 import argparse
@@ -29,9 +31,9 @@ from probe import stack as stacks  # noqa: E402  (bench/probe/, next to this scr
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-port", type=int, default=8104, help="first of the four loopback ports it uses")
-    parser.add_argument("--broker-db", type=int, default=9, help="Redis database of the Celery broker")
-    parser.add_argument("--cache-db", type=int, default=12, help="Redis database of the cache")
-    parser.add_argument("--database", default=stacks.DATABASE, help="PostgreSQL database it drops and creates")
+    parser.add_argument("--broker-db", type=int, help="Redis database of the Celery broker, flushed (default: an empty one it claims)")
+    parser.add_argument("--cache-db", type=int, help="Redis database of the cache, flushed (default: an empty one it claims)")
+    parser.add_argument("--database", help="PostgreSQL database it drops and creates, and keeps (default: deblur_probe_<run>, dropped at the end)")
     parser.add_argument("--var-dir", default=str(REPO / "test-artifacts" / "var-probe"))
     parser.add_argument("--sections", default="1,2,3,4,5,6", help="the numbers of the sections to run")
     parser.add_argument("--read-seconds", type=float, default=30, help="seconds of read load per endpoint")
@@ -49,17 +51,21 @@ def main() -> None:
         site.figures["total run time"] = f"{time.monotonic() - began:.0f} s"
         report(site)
     finally:
-        stack.stop_all()
+        stack.teardown()
         if proxy is not None:
             proxy.__exit__(None, None, None)
 
 
 def start(stack: stacks.Stack):
-    print(f"Starting the stack (ports {vars(stack.ports)})", flush=True)
-    stacks.fresh_database(stack.database)
-    stacks.flush_redis(stack.broker_db, stack.cache_db)
-    # The probe's own Django: the same settings, but straight to the S3 server, not through the proxy.
-    os.environ.update(stack.env("probe", AWS_S3_ENDPOINT_URL=f"http://127.0.0.1:{stack.ports.moto}"))
+    stack.make_storage()
+    print(
+        f"Starting the stack (ports {vars(stack.ports)}; database {stack.database}, Redis broker {stack.broker_db}, "
+        f"cache {stack.cache_db}; PostgreSQL through :{stack.database_proxy.port}, the broker through :{stack.broker_proxy.port})",
+        flush=True,
+    )
+    # The probe's own Django: the same settings, but straight to the S3 server, PostgreSQL and
+    # the broker, not through the proxies.
+    os.environ.update(stack.env("probe", direct=True, AWS_S3_ENDPOINT_URL=f"http://127.0.0.1:{stack.ports.moto}"))
     import django
 
     django.setup()
@@ -75,9 +81,10 @@ def start(stack: stacks.Stack):
     stack.manage("collectstatic", "--noinput")
     print(" ", stack.manage("ensure_default_model"), flush=True)
     stack.start_web("web", stack.ports.web)
-    stack.start_worker("deblur")
-    stack.start_worker("maintenance")
-    stack.start_worker("downloads")  # ZIPs and renders at a saved strength (issue 21)
+    # Every worker the site routes work to: a photo expected to take long goes to deblur-long,
+    # blends and ZIPs to downloads.
+    for entry in stacks.WORKERS:
+        stack.start_worker(entry)
     return proxy, site
 
 
@@ -101,7 +108,7 @@ def probe(site, proxy: FaultProxy, chosen: set[int], read_seconds: float) -> Non
     sections = (
         ("1. hostile uploads", lambda: hostile.run(site)),
         ("2. ownership sweep", lambda: ownership.run(site, alice, alice_photo, alice_api)),
-        ("3. 100 concurrent uploads", lambda: finished.extend(load.run(site))),
+        ("3. 100 concurrent uploads", lambda: (finished.extend(load.run(site)), load.real_size(site))),
         ("4. faults", lambda: faults.run(site, proxy, finished)),
         ("6. issue 21", lambda: hardening.run(site, proxy)),
         # Last: it stops the deblur worker, to keep the job whose status it polls queued.

@@ -92,9 +92,19 @@ def reconnecting(query: Callable[[], T]) -> T:
 
 
 def send(restoration_id: int, queue: str) -> None:
+    """Send a released job's message. With the broker out of reach the job is held again,
+    so that the next release of its queue sends it (the next claim or upload there, or beat's
+    requeue_stale within the minute), rather than stay released with no message for
+    JOB_STALE_SECONDS and keep its owner's next jobs held behind it."""
+    from kombu.exceptions import OperationalError as BrokerUnreachable
+
     from .tasks import deblur
 
-    deblur.apply_async((restoration_id,), queue=queue)
+    try:
+        deblur.apply_async((restoration_id,), queue=queue)
+    except BrokerUnreachable:
+        log.warning("the broker is out of reach; job %s is held until the next release", restoration_id, exc_info=True)
+        Restoration.objects.filter(pk=restoration_id, status=Status.QUEUED).update(enqueued_at=None)
 
 
 def glimpse_seconds(megapixels: float) -> float | None:

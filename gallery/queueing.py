@@ -15,7 +15,6 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.cache import caches
@@ -114,7 +113,8 @@ def release(queue: str) -> list[int]:
         for index, job in enumerate(chosen):
             # Distinct times keep the release order, which is the line's order.
             Restoration.objects.filter(pk=job.pk).update(enqueued_at=now + timedelta(microseconds=index))
-            transaction.on_commit(partial(send, job.pk, queue), robust=True)
+            # A lambda, not a partial: Django logs a failed robust callback by its __qualname__.
+            transaction.on_commit(lambda pk=job.pk: send(pk, queue), robust=True)
     return [job.pk for job in chosen]
 
 

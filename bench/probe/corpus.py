@@ -53,6 +53,15 @@ def photo_like(size: tuple[int, int], seed: int = 0) -> Image.Image:
     return Image.fromarray(np.clip(smooth + rng.integers(-40, 41, smooth.shape), 0, 255).astype("uint8"))
 
 
+def camera_jpeg(width: int = 4000, height: int = 3000, offset: int = 0) -> bytes:
+    """A photo-like camera JPEG of this size (12 MP by default, some 2.3 MB): a real blurred
+    frame scaled up, with a sensor's grain so that it compresses as a photo does."""
+    frame = photo(720 * width // height, 720, offset)  # the frames are 720 px high
+    image = np.asarray(frame.resize((width, height), Image.Resampling.BICUBIC), dtype=np.int16)
+    grain = np.random.default_rng(offset).normal(0, 4, (height, width, 1)).astype(np.int16)
+    return encode(Image.fromarray(np.clip(image + grain, 0, 255).astype(np.uint8)), "JPEG", quality=90)
+
+
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **options)

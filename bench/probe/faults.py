@@ -2,25 +2,29 @@
 database, the cache gone) and the abuse and client cases of issue 14. Every case reports
 PASS or FAIL; none is skipped."""
 
-import email.message
 import re
 import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import parse_qs, urlsplit
+from datetime import timedelta
 
 import requests
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
 
 from .corpus import bilevel_png, encode, photo
-from .site import DONE, PASSWORD, Site, csrf, message
+from .site import DONE, PASSWORD, Site, csrf, download_name, message
 from deblursite.tests.faults import FaultProxy
 
 from .stack import SWEEP_GRACE_SECONDS, procfile
 
 SECTION = "faults"
+# How long the broker's Redis, and PostgreSQL, stay cut off from the site's processes.
+BROKER_CUT_SECONDS, DATABASE_CUT_SECONDS = 10, 8
+# gunicorn's --timeout in the Procfile: an answer later than this is a hang.
+REQUEST_TIMEOUT = 120
 # An upload stores its original, thumbnail and preview.
 UPLOAD_WRITES = 3
 
@@ -33,6 +37,9 @@ def run(site: Site, proxy: FaultProxy, finished_ids: list[str]) -> None:
     _job_store_dies_after_result(site, proxy, api)
     _delete_store_dies(site, proxy, finished_ids)
     _database_lost_mid_job(site, api)
+    _worker_killed_mid_job(site, api)
+    _broker_down(site)
+    _database_outage(site)
     _cache_down(site)
     _web_form_limits(site)
     _idempotent_retry(site, api)
@@ -136,15 +143,23 @@ def _worker_backends() -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _running_job(site: Site, api, name: str) -> tuple[str, dict]:
+    """Upload a 1920x1080 photo (some seconds of work) and return its id and its job once it
+    has run a moment."""
+    big = photo(1280, 720).resize((1920, 1080))
+    response = site.upload(api, name, encode(big, "PNG"))
+    photo_id = response.json().get("id", "") if response.status_code == 201 else ""
+    if not photo_id:
+        return "", {"status": f"not uploaded ({response.status_code})"}
+    site.wait_job(photo_id, until=("running", *DONE), timeout=180)
+    time.sleep(1.5)
+    return photo_id, site.job(photo_id)
+
+
 def _database_lost_mid_job(site: Site, api) -> None:
     """The worker's connections are terminated while a job runs; the job must end (or be
     re-queued and end) soon, not stay `running` until the stale check."""
-    big = photo(1280, 720).resize((1920, 1080))
-    response = site.upload(api, "db-lost.png", encode(big, "PNG"))
-    photo_id = response.json().get("id", "")
-    job = site.wait_job(photo_id, until=("running", *DONE), timeout=180) if photo_id else {}
-    time.sleep(1.5)
-    job = site.job(photo_id) if photo_id else {}
+    photo_id, job = _running_job(site, api, "db-lost.png")
     if job.get("status") != "running":
         site.record(SECTION, "worker's PostgreSQL connection terminated mid-job", "job ends within 60 s", f"not exercised: job {job.get('status')} before the fault", False)
         return
@@ -166,6 +181,145 @@ def _database_lost_mid_job(site: Site, api) -> None:
     site.record(SECTION, "worker's PostgreSQL connection terminated mid-job", "job ends, or goes on, within 60 s; not frozen", got, ok)
     if job.get("status") not in DONE:
         api.post(f"{site.base}/api/v1/photos/{photo_id}/cancel/", timeout=30)
+
+
+def _worker_killed_mid_job(site: Site, api) -> None:
+    """The worker running a job is SIGKILLed and started again from its Procfile line. Its
+    message stays unacknowledged in Redis until the visibility timeout (6 h), so what brings
+    the job back is beat's requeue_stale: once the job's heartbeat is JOB_STALE_SECONDS old
+    (600 s), within the minute after. The probe does not wait 10 minutes: it moves the dead
+    run's heartbeat back by JOB_STALE_SECONDS, as that wait would, and sends beat's tasks."""
+    case = "deblur worker SIGKILLed mid-job, then started again"
+    expected = "job not lost: succeeded, attempts 2, within 120 s of the stale check; or failed with a sentence"
+    photo_id, job = _running_job(site, api, "killed.png")
+    if job.get("status") != "running":
+        site.record(SECTION, case, expected, f"not exercised: job {job.get('status')} before the kill", False)
+        return
+    entry, stack = job["queue"], site.stack  # each deblurring queue's Procfile entry is named after it
+    stack.kill(entry)
+    time.sleep(2)
+    frozen = site.job(photo_id)
+    stack.start_worker(entry)
+    from gallery.models import Restoration
+
+    past = timedelta(seconds=settings.JOB_STALE_SECONDS)
+    Restoration.objects.filter(photo_id=photo_id, status="running").update(heartbeat_at=F("heartbeat_at") - past, started_at=F("started_at") - past)
+    began = time.monotonic()
+    site.run_beat_tasks()
+    job = site.wait_job(photo_id, timeout=120)
+    took = time.monotonic() - began
+    ok = frozen.get("status") == "running" and (
+        (job.get("status") == "succeeded" and job.get("attempts") == 2) or (job.get("status") == "failed" and len(job.get("error") or "") > 10)
+    )
+    got = (
+        f"{entry} worker killed at progress {frozen.get('progress', 0):.2f} (then {frozen.get('status')}); "
+        f"{took:.0f} s after the stale check the job is {job.get('status')}, attempts {job.get('attempts')}"
+        + (f": {job.get('error')!r}" if job.get("status") == "failed" else "")
+        + f"; production bound: JOB_STALE_SECONDS ({settings.JOB_STALE_SECONDS} s) + beat's 60 s + the run"
+    )
+    site.record(SECTION, case, expected, got, ok)
+    if job.get("status") not in DONE:
+        api.post(f"{site.base}/api/v1/photos/{photo_id}/cancel/", timeout=30)
+
+
+def _timed(send) -> tuple[requests.Response | None, float, str]:
+    """An answer, the seconds it took, and what went wrong in words when there was none."""
+    began = time.monotonic()
+    try:
+        return send(), time.monotonic() - began, ""
+    except requests.RequestException as exc:
+        return None, time.monotonic() - began, f"{type(exc).__name__}: {exc}"[:100]
+
+
+def _web_upload(site: Site, web, name: str, data: bytes) -> requests.Response:
+    """The upload page's way: one photo a request, a JSON answer."""
+    return web.post(
+        f"{site.base}/photos/upload/",
+        files={"images": (name, data, "image/png")},
+        data={"model": "best"},
+        headers={"Accept": "application/json", "X-CSRFToken": csrf(web)},
+        timeout=REQUEST_TIMEOUT + 10,
+    )
+
+
+def _broker_down(site: Site) -> None:
+    """The broker's Redis cut off from every process of the site (the cache stays): an upload
+    is queued for later (201) or refused with a sentence (503, nothing left), quickly; once the
+    broker is back, the workers reconnect and the queued job runs."""
+    user = site.user("nobroker")
+    api, web = site.api(user), site.web(user)
+    proxy, rows, orphans = site.stack.broker_proxy, len(site.photo_ids()), site.orphans()
+    proxy.cut()
+    cut_at = time.monotonic()
+    try:
+        answers = {
+            "API upload": _timed(lambda: api.post(f"{site.base}/api/v1/photos/", files={"image": ("nobroker.png", encode(photo(96, 64, offset=13), "PNG"), "image/png")}, timeout=REQUEST_TIMEOUT + 10)),
+            "web form upload": _timed(lambda: _web_upload(site, web, "nobroker-web.png", encode(photo(96, 64, offset=14), "PNG"))),
+        }
+        time.sleep(max(0.0, BROKER_CUT_SECONDS - (time.monotonic() - cut_at)))
+    finally:
+        proxy.restore()
+    site.run_beat_tasks()  # as beat does every minute: requeue_stale releases what is held
+    expected = f"201 (runs once the broker is back) or 503 with a sentence and nothing left; under {REQUEST_TIMEOUT} s"
+    for name, (response, took, failure) in answers.items():
+        if response is None:
+            site.record(SECTION, f"broker down: {name}", expected, f"{failure} after {took:.0f} s", False)
+            continue
+        status, said = response.status_code, message(response)
+        if status == 201:
+            photo_id = response.json().get("id", "")
+            job = site.wait_job(photo_id, timeout=120)
+            ok = job.get("status") == "succeeded"
+            got = f"201 in {took:.1f} s; the job {job.get('status')} {time.monotonic() - cut_at - BROKER_CUT_SECONDS:.0f} s after the broker came back"
+        else:
+            left = _after_sweep(lambda: site.orphans() - orphans, site)
+            ok = status == 503 and len(said) > 10 and not left and len(site.photo_ids()) == rows
+            got = f"{status} {said!r} in {took:.1f} s; {len(left)} objects left"
+        site.record(SECTION, f"broker down: {name}", expected, got, ok and took < REQUEST_TIMEOUT)
+
+
+def _database_outage(site: Site) -> None:
+    """PostgreSQL cut off from every process of the site for DATABASE_CUT_SECONDS while a job
+    runs: pages, API reads and uploads answer 503 with a sentence, at once; afterwards the same
+    processes serve again, and the job ends."""
+    user = site.user("outage")
+    api, web = site.api(user), site.web(user)
+    photo_id, job = _running_job(site, api, "db-outage.png")
+    web_pid = site.stack.processes["web"].pid
+    png = encode(photo(96, 64, offset=17), "PNG")
+    attempts = {
+        "gallery page": lambda: web.get(f"{site.base}/photos/", timeout=REQUEST_TIMEOUT + 10),
+        "photo page": lambda: web.get(f"{site.base}/photos/{photo_id}/", timeout=REQUEST_TIMEOUT + 10),
+        "job status": lambda: web.get(f"{site.base}/photos/{photo_id}/status", timeout=REQUEST_TIMEOUT + 10),
+        "API list": lambda: api.get(f"{site.base}/api/v1/photos/", timeout=REQUEST_TIMEOUT + 10),
+        "API photo": lambda: api.get(f"{site.base}/api/v1/photos/{photo_id}/", timeout=REQUEST_TIMEOUT + 10),
+        "API upload": lambda: site.upload(api, "outage.png", png),
+        "web form upload": lambda: _web_upload(site, web, "outage-web.png", png),
+    }
+    proxy = site.stack.database_proxy
+    proxy.cut()
+    cut_at = time.monotonic()
+    try:
+        during = {name: _timed(attempt) for name, attempt in attempts.items()}
+        time.sleep(max(0.0, DATABASE_CUT_SECONDS - (time.monotonic() - cut_at)))
+    finally:
+        proxy.restore()
+    for name, (response, took, failure) in during.items():
+        said = message(response) if response is not None else failure
+        ok = response is not None and response.status_code == 503 and len(said) > 10 and took < 30
+        got = f"{response.status_code if response is not None else 'no answer'} {said[:100]!r} in {took:.1f} s"
+        site.record(SECTION, f"database down: {name}", "503 with a sentence within 30 s", got, ok)
+    after = {name: _timed(attempt) for name, attempt in attempts.items()}
+    bad = [f"{name}: {response.status_code if response is not None else failure}" for name, (response, _, failure) in after.items() if response is None or response.status_code not in (200, 201)]
+    same = site.stack.processes["web"].pid == web_pid and site.stack.processes["web"].poll() is None
+    site.record(SECTION, "database back: the same pages and uploads", "200/201, the same gunicorn", f"{len(after) - len(bad)} of {len(after)} served; same gunicorn: {same}" + (f"; {', '.join(bad)[:120]}" if bad else ""), not bad and same)
+    if job.get("status") != "running":
+        site.record(SECTION, "database down: the running job", "ends succeeded", f"not exercised: job {job.get('status')} before the cut", False)
+        return
+    job = site.wait_job(photo_id, timeout=180)
+    took = time.monotonic() - cut_at - DATABASE_CUT_SECONDS
+    got = f"{job.get('status')} {took:.0f} s after the database came back, attempts {job.get('attempts')}" + (f": {job.get('error')!r}" if job.get("error") else "")
+    site.record(SECTION, "database down: the running job", "ends succeeded (retried by the worker)", got, job.get("status") == "succeeded")
 
 
 def _cache_down(site: Site) -> None:
@@ -276,19 +430,6 @@ def _token_after_password_reset(site: Site) -> None:
     site.record(SECTION, "token issued before a password reset", "401", f"reset {done.status_code}, then /me/ {me}", done.status_code == 302 and me == 401)
 
 
-def _download_name(response) -> tuple[str, int]:
-    """The file name a download is saved as, and the status of fetching it."""
-    location = response.headers.get("Location", "")
-    if 300 <= response.status_code < 400 and location:
-        header = parse_qs(urlsplit(location).query).get("response-content-disposition", [""])[0]
-        fetched = requests.get(location, timeout=20).status_code
-    else:
-        header, fetched = response.headers.get("Content-Disposition", ""), response.status_code
-    parsed = email.message.Message()
-    parsed["Content-Disposition"] = header
-    return parsed.get_filename() or "", fetched
-
-
 def _hostile_download_names(site: Site) -> None:
     user = site.user("namer")
     web, api = site.web(user), site.api(user)
@@ -302,7 +443,7 @@ def _hostile_download_names(site: Site) -> None:
             ("web", f"{site.base}/photos/{photo_id}/files/result-png?download=1", web),
         ):
             try:
-                saved, fetched = _download_name(client.get(url, allow_redirects=False, timeout=20))
+                saved, fetched = download_name(client.get(url, allow_redirects=False, timeout=20))
                 got = f"saved as {saved!r}, fetch {fetched}"
                 ok = saved.endswith("-deblurred.png") and fetched == 200
             except Exception as exc:  # a hanging or failing signature is the finding

@@ -7,6 +7,7 @@ import os
 import statistics
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ from django.db import connection
 
 from deblursite.tests.faults import FaultProxy
 
-from .corpus import encode, photo
-from .site import DONE, Site
+from .corpus import camera_jpeg, encode, photo
+from .site import DONE, Site, message
 from .stack import procfile
 
 SECTION = "100 concurrent uploads"
@@ -57,6 +58,57 @@ def run(site: Site) -> list[str]:
     site.figures["100 uploads: all answered"] = f"{uploaded:.1f} s (latency median {statistics.median(latencies):.2f} s, max {latencies[-1]:.2f} s)"
     site.figures["100 uploads: all jobs done"] = f"{finished:.1f} s after the first upload ({len(ids) / finished:.2f} jobs/s on one worker)"
     return ids
+
+
+REAL_SECTION = "real-size uploads"
+# Camera photos at once from several users, each from an address of its own: 4 photos of
+# 12 MP each stay well inside the per-user and per-address caps (UPLOAD_QUEUE_MEGAPIXELS,
+# the hourly rates), so that every answer should be 201.
+REAL_USERS, REAL_PER_USER, REAL_SIZE = 5, 4, (4000, 3000)
+
+
+def real_size(site: Site) -> None:
+    """20 camera JPEGs of 12 MP released together: every answer 201 (or a 429 with a
+    sentence, which the spread over users and addresses should prevent), the latency and the
+    time. Their jobs (minutes each on a CPU) are cancelled, to free the workers."""
+    total = REAL_USERS * REAL_PER_USER
+    made = time.monotonic()
+    files = [camera_jpeg(*REAL_SIZE, offset=n) for n in range(total)]
+    megabytes = sum(map(len, files)) / 1e6
+    sessions = [site.api(site.user(f"camera{i}")) for i in range(REAL_USERS)]
+    start = threading.Barrier(total)
+
+    def one(n: int) -> tuple[int, float, str]:
+        start.wait()
+        began = time.monotonic()
+        response = site.upload(sessions[n % REAL_USERS], f"IMG_{n:04d}.JPG", files[n])
+        return response.status_code, time.monotonic() - began, response.json().get("id", "") if response.status_code == 201 else message(response)
+
+    began = time.monotonic()
+    try:
+        with ThreadPoolExecutor(total) as pool:
+            answers = list(pool.map(one, range(total)))
+    finally:
+        cancelled = _cancel_all(site, sessions)
+    took = time.monotonic() - began
+    counts = Counter(status for status, _, _ in answers)
+    odd = [f"{status} {said!r}" for status, _, said in answers if status not in (201, 429) or (status == 429 and len(said) < 10)]
+    latencies = sorted(seconds for _, seconds, _ in answers)
+    size = f"{REAL_SIZE[0]}x{REAL_SIZE[1]} JPEGs ({megabytes / total:.1f} MB each)"
+    answered = ", ".join(f"{count} x {status}" for status, count in sorted(counts.items()))
+    site.record(REAL_SECTION, f"{total} concurrent uploads of {size} from {REAL_USERS} users", f"{total} x 201 (a 429 only with a sentence)", answered + (f"; {odd[0][:100]}" if odd else ""), counts[201] == total)
+    site.figures[f"{total} uploads of {size}"] = (
+        f"all answered in {took:.1f} s (latency median {statistics.median(latencies):.1f} s, max {latencies[-1]:.1f} s); "
+        f"{total / took:.1f} photos/s, {megabytes / took:.1f} MB/s; made in {began - made:.0f} s; {cancelled} jobs cancelled"
+    )
+
+
+def _cancel_all(site: Site, sessions: list) -> int:
+    cancelled = 0
+    for api in sessions:
+        for item in api.get(f"{site.base}/api/v1/photos/", timeout=60).json().get("results", []):
+            cancelled += api.post(f"{site.base}/api/v1/photos/{item['id']}/cancel/", timeout=30).status_code < 300
+    return cancelled
 
 
 def _jobs(ids: list[str]) -> list[tuple[str, int]]:

@@ -1,8 +1,9 @@
 """The production-like stack the probe runs against, on loopback: the moto S3 server (that
-the site reaches through the fault proxy of deblursite/tests/faults.py), a fresh PostgreSQL
-database, Redis databases of its own, gunicorn and the Celery workers started from the
-Procfile's own lines. Everything it starts is in a process
-group of its own and is ended on exit, however the probe ends."""
+the site reaches through the fault proxy of deblursite/tests/faults.py), a PostgreSQL
+database and Redis databases of its own run's (which the site's processes reach through TCP
+proxies that a case can cut), gunicorn and the Celery workers started from the Procfile's own
+lines. Everything it starts is in a process group of its own, and everything it starts or
+makes is ended or removed on exit, however the probe ends."""
 
 import atexit
 import os
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +22,19 @@ import requests
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
-DATABASE = "deblur_probe"
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 BUCKETS = {"media": "probe-media", "datasets": "probe-datasets", "models": "probe-models"}
 # Behind one TLS proxy, as in production: the probe plays its clients through X-Forwarded-For.
 PROXY_COUNT = 1
 SWEEP_GRACE_SECONDS = 3
+POSTGRES_PORT, REDIS_PORT = 5432, 6379
+# The Procfile's workers the probe starts (etl and train are not: no ingestion or training).
+WORKERS = ("deblur", "deblur-long", "downloads", "maintenance")
+# Set in each Redis database a run claims, to its run's id: no other run takes a database
+# that holds a key, and a run flushes only the databases that still name it.
+CLAIM_KEY = "deblur-probe:claimed-by"
+# Database 0 is where anything without a number goes; the probe never takes it.
+REDIS_DATABASES = range(15, 0, -1)
 
 
 def port_or_free(wanted: int) -> int:
@@ -65,23 +74,169 @@ def procfile() -> dict[str, str]:
     return {name.strip(): command.strip() for name, _, command in (line.partition(":") for line in lines if line.strip())}
 
 
+class TcpProxy:
+    """A TCP forwarder on a loopback port in front of a service (PostgreSQL, Redis), for the
+    site's processes. `cut` ends every connection through it and refuses new ones, as a
+    stopped server would; `restore` lets new connections through again."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.lock = threading.Lock()
+        self.open: set[socket.socket] = set()
+        self.listener: socket.socket | None = None
+        self.port = 0
+        self.restore()
+
+    def restore(self) -> None:
+        with self.lock:
+            if self.listener is not None:
+                return
+            listener = socket.socket()
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", self.port))
+            listener.listen(128)
+            self.listener, self.port = listener, listener.getsockname()[1]
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self.lock:
+            listener, self.listener = self.listener, None
+            sockets, self.open = self.open, set()
+        if listener is not None:
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+            listener.close()
+        for sock in sockets:
+            _reset(sock)
+
+    close = cut
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # cut
+                return
+            try:
+                server = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=10)
+                server.settimeout(None)
+            except OSError:
+                _reset(client)
+                continue
+            with self.lock:
+                cut = self.listener is not listener
+                if not cut:
+                    self.open.update((client, server))
+            if cut:
+                for sock in (client, server):
+                    _reset(sock)
+                continue
+            ends = threading.Semaphore(0)  # the first direction to end releases it
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink, ends), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, ends: threading.Semaphore) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:  # one side is gone: end the other direction too
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        # The second direction to end closes the connection's two sockets.
+        if ends.acquire(blocking=False):
+            with self.lock:
+                self.open.difference_update((source, sink))
+            for sock in (source, sink):
+                _reset(sock)
+        else:
+            ends.release()
+
+
+def _reset(sock: socket.socket) -> None:
+    """End a connection at once on both ends, as a stopped server's would end. shutdown()
+    first: close() alone leaves a socket open while another thread waits in recv() on it, so
+    the far end (a worker's BRPOP) would go on waiting, and an answer sent later be lost."""
+    for end in (lambda: sock.shutdown(socket.SHUT_RDWR), sock.close):
+        try:
+            end()
+        except OSError:
+            pass
+
+
 @dataclass
 class Stack:
     ports: Ports
     var_dir: Path
-    broker_db: int
-    cache_db: int
-    database: str = DATABASE
+    # None: Redis databases this run claims (empty ones, CLAIM_KEY set), flushed at the end.
+    broker_db: int | None = None
+    cache_db: int | None = None
+    # None: a database of this run's own name, dropped at the end. A given one is dropped
+    # and made again at the start, and kept at the end to be looked at.
+    database: str | None = None
+    run_id: str = field(default_factory=lambda: f"{secrets.token_hex(4)}")
     # Where the site's processes reach S3: the fault proxy in front of moto.
     s3_url: str = ""
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # What the site's processes reach PostgreSQL and the broker's Redis through.
+    database_proxy: TcpProxy | None = None
+    broker_proxy: TcpProxy | None = None
+    made_database: str = ""
+    claimed: list[int] = field(default_factory=list)
 
-    def database_url(self, application: str) -> str:
-        return f"postgres://postgres@127.0.0.1:5432/{self.database}?application_name={application}"
+    def make_storage(self) -> None:
+        """The database and Redis databases of this run, and the proxies to them."""
+        if self.database is None:
+            self.database = f"deblur_probe_{self.run_id}"
+            self.made_database = self.database
+            _admin(f"CREATE DATABASE {self.database}")
+        else:
+            _admin(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
+            _admin(f"CREATE DATABASE {self.database}")
+        if self.broker_db is None:
+            self.broker_db = self._claim_redis()
+        else:
+            _redis(self.broker_db).flushdb()
+        if self.cache_db is None:
+            self.cache_db = self._claim_redis()
+        else:
+            _redis(self.cache_db).flushdb()
+        self.database_proxy, self.broker_proxy = TcpProxy(POSTGRES_PORT), TcpProxy(REDIS_PORT)
 
-    def env(self, application: str, **overrides: str) -> dict[str, str]:
-        """The site's production settings, but plain HTTP on loopback (HTTPS=false)."""
+    def _claim_redis(self) -> int:
+        for db in REDIS_DATABASES:
+            if _redis(db).eval(_CLAIM_IF_EMPTY, 1, CLAIM_KEY, self.run_id):
+                self.claimed.append(db)
+                return db
+        raise RuntimeError("no empty Redis database to claim; give --broker-db and --cache-db")
+
+    def teardown(self) -> None:
+        """Ends what the run started and removes what it made; safe to call more than once."""
+        self.stop_all()
+        for proxy in (self.database_proxy, self.broker_proxy):
+            if proxy is not None:
+                proxy.close()
+        while self.claimed:
+            _redis(self.claimed.pop()).eval(_FLUSH_IF_CLAIMED, 1, CLAIM_KEY, self.run_id)
+        if self.made_database:
+            name, self.made_database = self.made_database, ""
+            _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def database_url(self, application: str, direct: bool = False) -> str:
+        port = POSTGRES_PORT if direct or self.database_proxy is None else self.database_proxy.port
+        return f"postgres://postgres@127.0.0.1:{port}/{self.database}?application_name={application}"
+
+    def broker_url(self, direct: bool = False) -> str:
+        port = REDIS_PORT if direct or self.broker_proxy is None else self.broker_proxy.port
+        return f"redis://127.0.0.1:{port}/{self.broker_db}"
+
+    def env(self, application: str, direct: bool = False, **overrides: str) -> dict[str, str]:
+        """The site's production settings, but plain HTTP on loopback (HTTPS=false). The
+        site's processes reach PostgreSQL and the broker through the proxies; `direct`, the
+        probe's own process and its manage.py commands."""
         env = {
             **os.environ,
             "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}",
@@ -93,9 +248,9 @@ class Stack:
             "SECRET_KEY": self.secret_key,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PROXY_COUNT": str(PROXY_COUNT),
-            "DATABASE_URL": self.database_url(application),
-            "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{self.broker_db}",
-            "CACHE_URL": f"rediscache://127.0.0.1:6379/{self.cache_db}",
+            "DATABASE_URL": self.database_url(application, direct),
+            "CELERY_BROKER_URL": self.broker_url(direct),
+            "CACHE_URL": f"rediscache://127.0.0.1:{REDIS_PORT}/{self.cache_db}",
             "AWS_STORAGE_BUCKET_NAME": BUCKETS["media"],
             "DATASETS_BUCKET_NAME": BUCKETS["datasets"],
             "MODELS_BUCKET_NAME": BUCKETS["models"],
@@ -151,9 +306,9 @@ class Stack:
         self.start(name, procfile()["web"], env)
         wait_for(f"http://127.0.0.1:{port}/", "gunicorn", self, name=name)
 
-    def start_worker(self, entry: str) -> None:
+    def start_worker(self, entry: str, **overrides: str) -> None:
         command = procfile()[entry].replace("%h", f"probe-{os.getpid()}")
-        self.start(entry, command, self.env(f"probe-{entry}"))
+        self.start(entry, command, self.env(f"probe-{entry}", **overrides))
         deadline = time.monotonic() + 180
         while b" ready." not in self.log(entry).read_bytes():
             self.check_alive(entry)
@@ -165,7 +320,7 @@ class Stack:
         done = subprocess.run(
             [str(VENV_BIN / "python"), "manage.py", *args],
             cwd=REPO,
-            env=self.env("probe-manage"),
+            env=self.env("probe-manage", direct=True),
             capture_output=True,
             text=True,
         )
@@ -191,6 +346,13 @@ class Stack:
         except ProcessLookupError:
             pass
 
+    def kill(self, name: str) -> None:
+        """SIGKILL a process's whole group at once, as the OOM killer or a lost host would:
+        no warm shutdown, nothing handed back to the broker."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
     def stop_all(self) -> None:
         for name in reversed(list(self.processes)):
             self.stop(name)
@@ -208,27 +370,32 @@ def wait_for(url: str, what: str, stack: Stack, *, name: str, timeout: float = 9
     raise RuntimeError(f"{what} did not answer at {url}; see {stack.log(name)}")
 
 
-def fresh_database(name: str) -> None:
+# Atomic in Redis: a database is claimed only while it holds no key, and flushed only while
+# it still names this run.
+_CLAIM_IF_EMPTY = "if redis.call('DBSIZE') == 0 then redis.call('SET', KEYS[1], ARGV[1]) return 1 end return 0"
+_FLUSH_IF_CLAIMED = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('FLUSHDB') return 1 end return 0"
+
+
+def _redis(db: int):
+    import redis
+
+    return redis.Redis(host="127.0.0.1", port=REDIS_PORT, db=db)
+
+
+def _admin(statement: str) -> None:
     import psycopg
 
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-
-
-def flush_redis(*dbs: int) -> None:
-    import redis
-
-    for db in dbs:
-        redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
+        conn.execute(statement)
 
 
 def install_teardown(stack: Stack) -> None:
-    """Ends every process the probe started on any exit, Ctrl-C and SIGTERM included."""
-    atexit.register(stack.stop_all)
+    """Ends every process the probe started, and removes what it made, on any exit, Ctrl-C
+    and SIGTERM included."""
+    atexit.register(stack.teardown)
 
     def on_signal(signum: int, frame) -> None:
-        stack.stop_all()
+        stack.teardown()
         sys.exit(128 + signum)
 
     signal.signal(signal.SIGTERM, on_signal)

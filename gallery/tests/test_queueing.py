@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from gallery import jobs, queueing
 from gallery.models import Restoration
@@ -155,6 +156,24 @@ def test_beat_releases_jobs_that_a_lost_release_left_held(alice, sent, media_sto
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs.requeue_stale() == [job.pk]
     assert sent == [(job.pk, "deblur")]
+
+
+def test_a_job_the_broker_could_not_take_is_held_again_and_sent_by_the_next_release(alice, monkeypatch, media_storage, django_capture_on_commit_callbacks):
+    # The broker out of reach: the upload still succeeds, and the job must not stay released
+    # with no message (for JOB_STALE_SECONDS, its owner's next jobs held behind it).
+    def unreachable(args, queue):
+        raise BrokerUnreachable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("gallery.tasks.deblur.apply_async", unreachable)
+    first, second = (submit(django_capture_on_commit_callbacks, alice) for _ in range(2))
+    assert first.enqueued_at is None and second.enqueued_at is None
+
+    sent = []
+    monkeypatch.setattr("gallery.tasks.deblur.apply_async", lambda args, queue: sent.append((args[0], queue)))
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.requeue_stale()  # beat, once the broker is back
+    assert sent == [(first.pk, "deblur")]  # the owner's first, alone in the line as before
+    assert Restoration.objects.get(pk=first.pk).enqueued_at is not None
 
 
 # -- the per-address cap ---------------------------------------------------------------------
