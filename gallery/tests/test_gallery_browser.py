@@ -114,7 +114,8 @@ def test_cancel_a_running_job_then_the_done_signal_and_the_gallery_zip(
     download = download_info.value
     assert download.suggested_filename == f"deblur-{timezone.localdate().isoformat()}-2-photos.zip"
     with zipfile.ZipFile(Path(download.path())) as zipped:
-        assert zipped.namelist() == ["street-deblurred.png", "street.png", "harbour-deblurred.png", "harbour.png"]
+        # The originals as uploaded, JPEGs.
+        assert zipped.namelist() == ["street-deblurred.png", "street.jpg", "harbour-deblurred.png", "harbour.jpg"]
 
     # A phone: one column, tap targets of at least 44 px; the gallery links to the ZIP.
     page.goto(f"{live_server.url}/photos/")

@@ -89,7 +89,7 @@ def test_download_names_follow_the_upload(client, alice, alices_photo):
 
 def test_delete_removes_rows_and_every_stored_file(client, alice, alices_photo, media_storage):
     names = [f.name for f in alices_photo.stored_files()]
-    assert len(names) == 10  # the photo's 4, the result's 5 and the drawing of its blur kernel
+    assert len(names) == 11  # the photo's 5 (the file as uploaded among them), the result's 5 and the drawing of its blur kernel
     client.force_login(alice)
 
     response = client.post(reverse("gallery:delete", args=[alices_photo.pk]))
