@@ -25,8 +25,8 @@ SECTION = "faults"
 BROKER_CUT_SECONDS, DATABASE_CUT_SECONDS = 10, 8
 # gunicorn's --timeout in the Procfile: an answer later than this is a hang.
 REQUEST_TIMEOUT = 120
-# An upload stores its original, thumbnail and preview.
-UPLOAD_WRITES = 3
+# An upload stores the file as given, its normalised copy, thumbnail and preview.
+UPLOAD_WRITES = 4
 
 
 def run(site: Site, proxy: FaultProxy, finished_ids: list[str]) -> None:
@@ -85,7 +85,7 @@ def _after_sweep(leftover, site: Site, wait: float = 30) -> set[str]:
 
 
 def _job_store_dies_after_result(site: Site, proxy: FaultProxy, api) -> None:
-    """The upload's three writes go through, then the job's first (its result), then the store dies."""
+    """The upload's writes go through, then the job's first (its result), then the store dies."""
     dropped = len(proxy.dropped)
     proxy.die_after("PUT", UPLOAD_WRITES + 1)
     try:
