@@ -6,6 +6,7 @@ lines. Everything it starts is in a process group of its own, and everything it 
 makes is ended or removed on exit, however the probe ends."""
 
 import atexit
+import multiprocessing
 import os
 import secrets
 import shlex
@@ -77,14 +78,53 @@ def procfile() -> dict[str, str]:
 class TcpProxy:
     """A TCP forwarder on a loopback port in front of a service (PostgreSQL, Redis), for the
     site's processes. `cut` ends every connection through it and refuses new ones, as a
-    stopped server would; `restore` lets new connections through again."""
+    stopped server would; `restore` lets new connections through again. It forwards in a
+    process of its own: in the probe's, its threads would wait for the interpreter behind
+    the load generator, and every query of the site with them (the gallery's read load gave
+    half its requests a second)."""
 
     def __init__(self, upstream_port: int) -> None:
+        self.port = port_or_free(0)
+        self.commands, theirs = multiprocessing.get_context("fork").Pipe()
+        self.process = multiprocessing.get_context("fork").Process(
+            target=_forward, args=(upstream_port, self.port, theirs), daemon=True
+        )
+        self.process.start()
+        self.commands.recv()  # listening
+
+    def _tell(self, command: str) -> None:
+        if self.process.is_alive():
+            self.commands.send(command)
+            self.commands.recv()
+
+    def cut(self) -> None:
+        self._tell("cut")
+
+    def restore(self) -> None:
+        self._tell("restore")
+
+    def close(self) -> None:
+        self._tell("cut")
+        self.process.terminate()
+        self.process.join(5)
+
+
+def _forward(upstream_port: int, port: int, commands) -> None:
+    """The proxy's process: forward, and obey the commands until the probe ends it."""
+    forwarder = _Forwarder(upstream_port, port)
+    commands.send("ready")
+    while True:
+        getattr(forwarder, commands.recv())()
+        commands.send("done")
+
+
+class _Forwarder:
+    def __init__(self, upstream_port: int, port: int) -> None:
         self.upstream_port = upstream_port
         self.lock = threading.Lock()
         self.open: set[socket.socket] = set()
         self.listener: socket.socket | None = None
-        self.port = 0
+        self.port = port
         self.restore()
 
     def restore(self) -> None:
@@ -107,8 +147,6 @@ class TcpProxy:
             listener.close()
         for sock in sockets:
             _reset(sock)
-
-    close = cut
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
