@@ -339,8 +339,8 @@ class Stack:
         self.start("moto", f"{VENV_BIN / 'python'} -m moto.server -H 127.0.0.1 -p {self.ports.moto}", self.env("moto"))
         wait_for(f"http://127.0.0.1:{self.ports.moto}/moto-api/", "moto", self, name="moto")
 
-    def start_web(self, name: str, port: int, **overrides: str) -> None:
-        env = self.env(f"probe-{name}", BIND=f"127.0.0.1:{port}", **overrides)
+    def start_web(self, name: str, port: int, direct: bool = False, **overrides: str) -> None:
+        env = self.env(f"probe-{name}", direct, BIND=f"127.0.0.1:{port}", **overrides)
         self.start(name, procfile()["web"], env)
         wait_for(f"http://127.0.0.1:{port}/", "gunicorn", self, name=name)
 
