@@ -22,6 +22,7 @@ from django.conf import settings
 from PIL import Image
 
 from inference.images import encode_jpeg, encode_png, encode_webp
+from inference.models import Method
 
 from .media import read_stored
 from .models import Photo
@@ -118,6 +119,10 @@ def _manifest(title: str, media_type: str, edit: Edit) -> dict:
         "description": "Deblurred",
         "parameters": parameters,
     }
+    if edit.method == Method.NONE:
+        # Nothing could improve it: the file is the photo again, in another format; no AI edit.
+        edited = {**edited, "action": "c2pa.transcoded", "description": "Left as it was"}
+        del edited["digitalSourceType"]
     opened = {"action": "c2pa.opened", "parameters": {"ingredientIds": ["original"]}}
     return {
         "claim_generator_info": [{"name": GENERATOR}],

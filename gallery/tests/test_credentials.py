@@ -85,6 +85,23 @@ def test_every_download_says_who_made_it_from_what_and_how(alice, media_storage,
     assert job.credentials["signer"].startswith("Deblur development signer")
 
 
+def test_a_photo_left_as_it_was_is_not_said_to_be_edited(alice, alice_client, media_storage, signing_pair):
+    # Flat colours: nothing for the kernel engine to find, and the gate keeps the photo.
+    response = post_photo(api_as(alice), upload(NAME, camera_jpeg(), "image/jpeg"), model="shake")
+    photo = Photo.objects.get(pk=response.json()["id"])
+    jobs.run(photo.restoration.pk)
+    photo.restoration.refresh_from_db()
+    assert photo.restoration.method == "none"
+
+    found, state = manifest(read_stored(photo.restoration.result_jpeg), "image/jpeg")
+
+    actions = next(a for a in found["assertions"] if a["label"].startswith("c2pa.actions"))["data"]["actions"]
+    assert state == "Valid" and [action["action"] for action in actions] == ["c2pa.opened", "c2pa.transcoded"]
+    assert "digitalSourceType" not in actions[1]
+    page = alice_client.get(reverse("gallery:detail", args=[photo.pk])).content.decode()
+    assert "left as it was, with no AI edit" in page and "AI-assisted" not in page
+
+
 def test_a_blend_says_its_strength(alice, media_storage, signing_pair):
     job = deblurred(alice).restoration
 
