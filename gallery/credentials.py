@@ -10,6 +10,7 @@ download without it (?credentials=0).
 that no C2PA reader trusts, so readers say who signed but not that they are trusted."""
 
 import datetime
+import functools
 import hashlib
 import io
 import logging
@@ -56,6 +57,11 @@ class Original:
     media_type: str
     name: str
 
+    @functools.cached_property
+    def sha256(self) -> str:
+        # Named in every format's manifest and on the job's row: hashed once.
+        return hashlib.sha256(self.content).hexdigest()
+
 
 ENCODERS = {"png": encode_png, "jpeg": encode_jpeg, "webp": encode_webp}
 
@@ -100,7 +106,7 @@ def sign(content: bytes, media_type: str, *, title: str, original: Original, edi
         "title": original.name,
         "relationship": "parentOf",
         "instance_id": "original",
-        "metadata": {"org.deblur.sha256": hashlib.sha256(original.content).hexdigest()},
+        "metadata": {"org.deblur.sha256": original.sha256},
     }
     builder.add_ingredient(ingredient, original.media_type, io.BytesIO(original.content))
     signed = io.BytesIO()
@@ -138,7 +144,7 @@ def summary(original: Original, edit: Edit) -> dict:
     return {
         "signer": certificate,
         "ingredient": original.name,
-        "sha256": hashlib.sha256(original.content).hexdigest(),
+        "sha256": original.sha256,
         **asdict(edit),
         "when": edit.when.isoformat(),
     }
