@@ -88,34 +88,40 @@ def jpeg_marker_types(data: bytes) -> list[int]:
     return markers
 
 
+def _srgb_profile() -> tuple[bytearray, dict[bytes, int]]:
+    """LittleCMS's sRGB profile, to be edited, and where each tag's entry is in its tag table
+    (the entry's signature, then its data's offset and size)."""
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    (tag_count,) = struct.unpack(">I", profile[128:132])
+    return profile, {bytes(profile[start : start + 4]): start for start in range(132, 132 + 12 * tag_count, 12)}
+
+
+def _named(profile: bytearray, name: str) -> bytes:
+    # The decoder leaves profiles that call themselves sRGB alone.
+    return bytes(profile).replace("sRGB".encode("utf-16-be"), name.encode("utf-16-be"))
+
+
 def swapped_primaries_icc() -> bytes:
     """An RGB profile whose red and green primaries are sRGB's green and red: a pure red
     pixel tagged with it is sRGB green, which no profile-blind decoder gives."""
-    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
-    (tag_count,) = struct.unpack(">I", profile[128:132])
-    entries = {bytes(profile[start : start + 4]): start for start in range(132, 132 + 12 * tag_count, 12)}
+    profile, entries = _srgb_profile()
     red, green = entries[b"rXYZ"] + 4, entries[b"gXYZ"] + 4  # each entry's offset and size
     profile[red : red + 8], profile[green : green + 8] = profile[green : green + 8], profile[red : red + 8]
-    # The decoder leaves profiles that call themselves sRGB alone.
-    return bytes(profile).replace("sRGB".encode("utf-16-be"), "Swap".encode("utf-16-be"))
+    return _named(profile, "Swap")
 
 
 def display_p3_icc() -> bytes:
     """A Display P3 profile, as iPhones and Macs embed: sRGB's tone curves with P3's wider
     primaries (Apple's D50-adapted colorants), so that a saturated P3 colour is outside sRGB."""
-    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
-    (tag_count,) = struct.unpack(">I", profile[128:132])
-    offsets = {
-        bytes(profile[start : start + 4]): struct.unpack(">I", profile[start + 4 : start + 8])[0]
-        for start in range(132, 132 + 12 * tag_count, 12)
-    }
+    profile, entries = _srgb_profile()
     colorants = {b"rXYZ": (0.5151, 0.2412, -0.0011), b"gXYZ": (0.2920, 0.6922, 0.0419), b"bXYZ": (0.1571, 0.0666, 0.7841)}
     for tag, xyz in colorants.items():
+        (offset,) = struct.unpack_from(">I", profile, entries[tag] + 4)
         # An XYZType: its signature, 4 reserved bytes, then X, Y, Z as s15Fixed16Number.
-        profile[offsets[tag] + 8 : offsets[tag] + 20] = struct.pack(">3i", *(round(value * 65536) for value in xyz))
+        profile[offset + 8 : offset + 20] = struct.pack(">3i", *(round(value * 65536) for value in xyz))
     # The same bytes on every call: LittleCMS stamps a new profile with the time it was made.
     profile[24:36] = struct.pack(">6H", 2026, 1, 1, 0, 0, 0)
-    return bytes(profile).replace("sRGB".encode("utf-16-be"), "DiP3".encode("utf-16-be"))
+    return _named(profile, "DiP3")
 
 
 def exif_with_mistyped_gps_altitude(orientation: int) -> bytes:
