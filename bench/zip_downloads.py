@@ -17,33 +17,15 @@ import zipfile
 import common  # noqa: F401  (the project on the path, Django set up)
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
-from PIL import Image
 
 from gallery import archive, blends
-from gallery.models import Archive, Photo, Restoration, photo_file_names
-from inference.images import encode_png
-from probe.corpus import photo_like
+from gallery.models import Archive, Photo, Restoration
+from probe.site import finished_photos
 
-# A camera photo's size: some 20 MB as a PNG of photo_like's content.
+# A camera photo's size: some 20 MB as a PNG of probe.corpus.photo_like's content.
 SIZE = (4000, 3000)
-
-
-def finished_photos(owner, count: int) -> list[Photo]:
-    photos = []
-    for seed in range(count):
-        original = photo_like(SIZE, seed)
-        output = Image.fromarray(255 - np.asarray(original))
-        photo = Photo.objects.create(owner=owner, original_name=f"street-{seed}.jpg", width=SIZE[0], height=SIZE[1], mode="RGB")
-        names = photo_file_names(photo.pk)
-        photo.original.save(names["original"], ContentFile(encode_png(original)))
-        job = Restoration(photo=photo, status=Restoration.Status.SUCCEEDED, progress=1.0, strength=0.5)
-        job.result.save(names["result"], ContentFile(encode_png(output)), save=False)
-        job.save()
-        photos.append(photo)
-    return photos
 
 
 def main() -> None:
@@ -55,7 +37,7 @@ def main() -> None:
     Photo.all_objects.filter(owner=owner).delete()
 
     started = time.perf_counter()
-    photos = finished_photos(owner, count)
+    photos = finished_photos(owner, count, SIZE, strength=0.5)
     print(f"{count} photos of {SIZE[0]}x{SIZE[1]} stored in {time.perf_counter() - started:.0f} s")
 
     renders = []

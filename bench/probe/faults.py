@@ -231,17 +231,6 @@ def _timed(send) -> tuple[requests.Response | None, float, str]:
         return None, time.monotonic() - began, f"{type(exc).__name__}: {exc}"[:100]
 
 
-def _web_upload(site: Site, web, name: str, data: bytes) -> requests.Response:
-    """The upload page's way: one photo a request, a JSON answer."""
-    return web.post(
-        f"{site.base}/photos/upload/",
-        files={"images": (name, data, "image/png")},
-        data={"model": "best"},
-        headers={"Accept": "application/json", "X-CSRFToken": csrf(web)},
-        timeout=REQUEST_TIMEOUT + 10,
-    )
-
-
 def _broker_down(site: Site) -> None:
     """The broker's Redis cut off from every process of the site (the cache stays): an upload
     is queued for later (201) or refused with a sentence (503, nothing left), quickly; once the
@@ -254,7 +243,7 @@ def _broker_down(site: Site) -> None:
     try:
         answers = {
             "API upload": _timed(lambda: api.post(f"{site.base}/api/v1/photos/", files={"image": ("nobroker.png", encode(photo(96, 64, offset=13), "PNG"), "image/png")}, timeout=REQUEST_TIMEOUT + 10)),
-            "web form upload": _timed(lambda: _web_upload(site, web, "nobroker-web.png", encode(photo(96, 64, offset=14), "PNG"))),
+            "web form upload": _timed(lambda: site.form_upload(web, "nobroker-web.png", encode(photo(96, 64, offset=14), "PNG"), timeout=REQUEST_TIMEOUT + 10)),
         }
         time.sleep(max(0.0, BROKER_CUT_SECONDS - (time.monotonic() - cut_at)))
     finally:
@@ -294,7 +283,7 @@ def _database_outage(site: Site) -> None:
         "API list": lambda: api.get(f"{site.base}/api/v1/photos/", timeout=REQUEST_TIMEOUT + 10),
         "API photo": lambda: api.get(f"{site.base}/api/v1/photos/{photo_id}/", timeout=REQUEST_TIMEOUT + 10),
         "API upload": lambda: site.upload(api, "outage.png", png),
-        "web form upload": lambda: _web_upload(site, web, "outage-web.png", png),
+        "web form upload": lambda: site.form_upload(web, "outage-web.png", png, timeout=REQUEST_TIMEOUT + 10),
     }
     proxy = site.stack.database_proxy
     proxy.cut()
@@ -533,13 +522,7 @@ def _queued_work_cap(site: Site) -> None:
                 refusal = response
                 break
             accepted.append(response.json()["id"])
-        form = web.post(
-            f"{site.base}/photos/upload/",
-            files={"images": ("black-web.png", bomb, "image/png")},
-            data={"model": "best"},
-            headers={"Accept": "application/json", "X-CSRFToken": csrf(web)},
-            timeout=120,
-        )
+        form = site.form_upload(web, "black-web.png", bomb)
         if form.status_code == 201:
             accepted.append(form.json()["id"])
     finally:

@@ -13,13 +13,12 @@ from pathlib import Path
 import requests
 import requests.adapters
 from django.conf import settings
-from django.core.files.base import ContentFile
 
 from deblursite.tests.faults import FaultProxy
 
-from .corpus import bilevel_png, camera_files, decode_bombs, encode, photo, photo_like
+from .corpus import bilevel_png, camera_files, decode_bombs, encode, photo
 from .load import Load, bystanders
-from .site import Site, csrf, message
+from .site import Site, csrf, finished_photos, message
 from .stack import REPO
 
 SECTION = "issue 21"
@@ -104,35 +103,12 @@ def _camera_photos(site: Site) -> None:
 
 
 # --- N2 -------------------------------------------------------------------------------------
-def _finished_photos(owner, count: int, size: tuple[int, int], strength: float) -> list[str]:
-    """Photos as the deblurring worker leaves them (rows, original and full-strength result in
-    the store), made here without running the net; one file pair, stored under each."""
-    import numpy as np
-    from PIL import Image
-
-    from gallery.models import Photo, Restoration, photo_file_names
-    from inference.images import encode_png
-
-    original = photo_like(size)
-    original_png, result_png = encode_png(original), encode_png(Image.fromarray(255 - np.asarray(original)))
-    ids = []
-    for n in range(count):
-        made = Photo.objects.create(owner=owner, original_name=f"street-{n}.jpg", width=size[0], height=size[1], mode="RGB")
-        names = photo_file_names(made.pk)
-        made.original.save(names["original"], ContentFile(original_png))
-        job = Restoration(photo=made, status=Restoration.Status.SUCCEEDED, progress=1.0, strength=strength)
-        job.result.save(names["result"], ContentFile(result_png), save=False)
-        job.save()
-        ids.append(str(made.pk))
-    return ids
-
-
 def _zip_of_large_photos(site: Site) -> tuple[object, list[str]]:
     """The gallery's bulk download, as the browser sends it, then the ZIP's page until it
     links the file, then the file through its link: a whole ZIP with every photo."""
     owner = site.user("zipper")
     began = time.monotonic()
-    ids = _finished_photos(owner, ZIP_PHOTOS, ZIP_SIZE, ZIP_STRENGTH)
+    ids = [str(photo.pk) for photo in finished_photos(owner, ZIP_PHOTOS, ZIP_SIZE, ZIP_STRENGTH)]
     made = time.monotonic() - began
     web = site.web(owner)
     web.get(f"{site.base}/photos/", timeout=60)

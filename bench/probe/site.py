@@ -98,14 +98,16 @@ class Site:
             f"{api.base}/api/v1/photos/", files={"image": (filename, data, "application/octet-stream")}, timeout=120, **kw
         )
 
-    def form_upload(self, web: requests.Session, filename: str, data: bytes, choice: str = "best") -> requests.Response:
+    def form_upload(
+        self, web: requests.Session, filename: str, data: bytes, choice: str = "best", timeout: float = 120
+    ) -> requests.Response:
         """One photo through the upload page, as its script sends it (a JSON answer)."""
         return web.post(
             f"{web.base}/photos/upload/",
             files={"images": (filename, data, "application/octet-stream")},
             data={"model": choice},
             headers={"Accept": "application/json", "X-CSRFToken": csrf(web)},
-            timeout=120,
+            timeout=timeout,
         )
 
     # --- what is stored ------------------------------------------------------------------
@@ -204,3 +206,30 @@ def multipart(fields: dict[str, str], files: list[tuple[str, bytes, bytes]]) -> 
     ]
     body = b"".join(b"--" + boundary + b"\r\n" + part + b"\r\n" for part in parts) + b"--" + boundary + b"--\r\n"
     return body, {"Content-Type": f"multipart/form-data; boundary={boundary.decode()}"}
+
+
+def finished_photos(owner, count: int, size: tuple[int, int], strength: float) -> list:
+    """Photos as the deblurring worker leaves them (rows, original and full-strength result in
+    the media store) at this saved strength, made without running the net: one camera-like
+    picture and its negative, encoded once and stored under each photo's own names."""
+    import numpy as np
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from gallery.models import Photo, Restoration, photo_file_names
+    from inference.images import encode_png
+
+    from .corpus import photo_like
+
+    original = photo_like(size)
+    original_png, result_png = encode_png(original), encode_png(Image.fromarray(255 - np.asarray(original)))
+    photos = []
+    for n in range(count):
+        made = Photo.objects.create(owner=owner, original_name=f"street-{n}.jpg", width=size[0], height=size[1], mode="RGB")
+        names = photo_file_names(made.pk)
+        made.original.save(names["original"], ContentFile(original_png))
+        job = Restoration(photo=made, status=Restoration.Status.SUCCEEDED, progress=1.0, strength=strength)
+        job.result.save(names["result"], ContentFile(result_png), save=False)
+        job.save()
+        photos.append(made)
+    return photos
