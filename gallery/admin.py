@@ -10,9 +10,14 @@ class RestorationInline(admin.StackedInline):
     readonly_fields = [
         "status", "progress", "error", "attempts", "choice", "queue", "submitted_from", "expected_seconds",
         "enqueued_at", "model_version", "model_name", "method", "verdict", "verdict_reason", "decision", "precision",
-        "kernel_size", "started_at", "finished_at",
+        "kernel_size", "bytes_stored", "started_at", "finished_at",
     ]  # fmt: skip
     fields = readonly_fields
+    # A result goes with its files through the photo's page or the API (gallery.results), or with the photo.
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Photo)

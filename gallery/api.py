@@ -1,6 +1,8 @@
 """Photo endpoints of the API. Thin: uploads, jobs and files go through the same
 functions as the web pages, and someone else's photo does not exist here either."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timezone as dt_timezone
 
 import django_filters
@@ -22,7 +24,7 @@ from deblursite.api_errors import RETRY_AFTER, Conflict, FieldRejected, Preparin
 from inference import kernels
 from inference.models import Choice, ModelVersion, ServingChoice
 
-from . import idempotency, jobs, queueing
+from . import idempotency, jobs, queueing, results
 from .downloads import BlendPending, result_response, save_strength
 from .models import Photo, Restoration
 from .names import FORMATS
@@ -46,6 +48,21 @@ from .uploads import (
 
 # Upload rejections whose status says more than 400 does.
 REJECTION_STATUS = {"too_large": 413, "unsupported_type": 415}
+
+
+RESULT_ID = OpenApiParameter("result_id", int, OpenApiParameter.PATH, description="The result's id, from the photo's `results`.")
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A change to a photo's results that cannot be made: 404 for a result it does not have,
+    409 otherwise, with the reason."""
+    try:
+        yield
+    except results.NoSuchResult as exc:
+        raise NotFound(str(exc)) from exc
+    except results.Refused as exc:
+        raise Conflict(str(exc)) from exc
 
 
 class PhotoPagination(CursorPagination):
@@ -128,7 +145,11 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema is made without a user
             return Photo.objects.none()
-        return Photo.objects.filter(owner=self.request.user).select_related("restoration__model_version")
+        return (
+            Photo.objects.filter(owner=self.request.user)
+            .select_related("restoration__model_version")
+            .prefetch_related("results")
+        )
 
     def paginate_queryset(self, queryset) -> list[Photo]:
         page = super().paginate_queryset(queryset)
@@ -201,9 +222,11 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         return Response(self.get_serializer(photo).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
-        summary="Run a finished job again, with a model choice",
-        description="For a succeeded, failed or cancelled job. The previous result and its figures are deleted; "
-        "the saved strength stays. Without `model`, the photo's own choice runs again.",
+        summary="Run a photo again, with a model choice: a new result",
+        description="Once its current job is done (succeeded, failed or cancelled). The run is a new result, which "
+        "becomes the current one; the earlier results are kept, to compare or go back to. It starts at the current "
+        "result's strength. Without `model`, the current result's choice runs again. 409 while a job is in "
+        "progress, or when the account's storage quota is full.",
         request=RerunSerializer,
         responses={202: PhotoSerializer, **errors(400, 401, 404, 409)},
     )
@@ -212,26 +235,53 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         photo = self.get_object()
         chosen = RerunSerializer(data=request.data)
         chosen.is_valid(raise_exception=True)
-        job = photo.restoration
-        if not jobs.rerun(job, chosen.validated_data.get("model", job.choice)):
-            raise Conflict(f"Only a finished job can run again; this one is {job.status}.")
-        job.refresh_from_db()
-        return Response(self.get_serializer(photo).data, status=status.HTTP_202_ACCEPTED)
+        with _refusals():
+            results.add_run(photo, chosen.validated_data.get("model", photo.restoration.choice), client_ip(request))
+        return Response(self.get_serializer(self.get_object()).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary="Cancel a queued or running job",
-        description="A running job stops at its next tile and keeps no result; the photo and its original stay.",
+        description="A running job stops at its next tile and keeps no result; the photo and its original stay. "
+        "A run that was adding a result to a photo goes from its results, and the result current before it is "
+        "current again.",
         request=None,
         responses={200: PhotoSerializer, **errors(401, 404, 409)},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk=None) -> Response:
         photo = self.get_object()
-        cancelled = jobs.cancel(photo.restoration)
-        photo.restoration.refresh_from_db()
-        if not cancelled:
+        if not results.cancel(photo):
             raise Conflict(f"Only a queued or running job can be cancelled; this one is {photo.restoration.status}.")
-        return Response(self.get_serializer(photo).data)
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Make one of a photo's results its current one",
+        description="Downloads, ZIPs and the photo's result fields follow the current result. Only a result that "
+        "succeeded, and not while a job is in progress (409).",
+        request=None,
+        parameters=[RESULT_ID],
+        responses={200: PhotoSerializer, **errors(401, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path="results/<int:result_id>/current")
+    def current(self, request: Request, pk=None, result_id=None) -> Response:
+        photo = self.get_object()
+        with _refusals():
+            results.make_current(photo, result_id)
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Delete one of a photo's results and its files",
+        description="The current result hands over to the newest other result. 409 for a result still being made "
+        "(cancel it), and for a photo's only result (delete the photo).",
+        request=None,
+        parameters=[RESULT_ID],
+        responses={204: OpenApiResponse(description="Deleted, files and all."), **errors(401, 404, 409)},
+    )
+    @action(detail=True, methods=["delete"], url_path="results/<int:result_id>")
+    def delete_result(self, request: Request, pk=None, result_id=None) -> Response:
+        with _refusals():
+            results.delete(self.get_object(), result_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Download the result",

@@ -24,7 +24,7 @@ from PIL import Image
 from .credentials import downloads_of, edit_of, original_of
 from .media import read_stored_image
 from .names import FORMATS
-from .models import Restoration, photo_file_names
+from .models import Restoration
 
 log = logging.getLogger(__name__)
 
@@ -88,13 +88,13 @@ def _to_render(restoration_id: int) -> Restoration | None:
 
 
 def _render_saved(job: Restoration) -> None:
-    image, names = blended(job, job.strength), photo_file_names(job.photo_id)
+    image, names = blended(job, job.strength), job.file_names()
     for fmt, content in downloads_of(job.photo, image, edit_of(job, job.strength), original_of(job.photo)).items():
         field = FORMATS[fmt].blend_field
         getattr(job, field).save(names[field], ContentFile(content), save=False)
-    # Recorded only while the strength rendered is still the saved one and the result the
-    # same (a rerun replaces it); otherwise the next round renders again.
-    recorded = Restoration.objects.filter(pk=job.pk, strength=job.strength, result=job.result.name).update(
+    # Recorded only while the strength rendered is still the saved one; otherwise the next
+    # round renders again.
+    recorded = Restoration.objects.filter(pk=job.pk, strength=job.strength).update(
         blend_strength=job.strength, **{kind.blend_field: names[kind.blend_field] for kind in FORMATS.values()}
     )
     if recorded:

@@ -1,14 +1,16 @@
 """Deleting a photo's files, and the storage sweep that finishes what a failing store left.
 
-A photo's files are named from its id (models.photo_file_names), so they are found without
-the rows having recorded them. Two things can be left behind when the store dies part-way:
+A photo's files are named from its id, and its results' from its id and theirs
+(models.photo_file_names, result_file_names), so they are found without the rows having
+recorded them. Two things can be left behind when the store dies part-way:
 files of an upload or a job that no row names, and a delete that removed some files only.
 The sweep (beat, every few minutes, or `manage.py sweep_storage`) finishes the deletes of
-photos marked as being deleted, and removes files of the photo folders whose photo has no
-row, once they are older than a grace period: an upload in flight writes its files before
+photos marked as being deleted, and removes files of the photo folders whose photo or
+result has no row (a deleted result's files, where the store failed), once they are older than a grace period: an upload in flight writes its files before
 its row exists."""
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,7 +20,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from . import jobs
-from .models import ARCHIVE_FOLDER, PHOTO_FOLDERS, Archive, Photo, Restoration, photo_file_names
+from .models import ARCHIVE_FOLDER, PHOTO_FOLDERS, RESULT_SUFFIXES, Archive, Photo, Restoration, photo_file_names, result_file_names
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +40,17 @@ def mark_deleting(photo: Photo) -> None:
     next tile and keeps nothing."""
     photo.deleting_since = timezone.now()
     Photo.all_objects.filter(pk=photo.pk).update(deleting_since=photo.deleting_since)
-    job = Restoration.objects.filter(photo_id=photo.pk).first()
-    if job is not None:
+    for job in Restoration.objects.filter(photo_id=photo.pk, status__in=[Restoration.Status.QUEUED, Restoration.Status.RUNNING]):
         jobs.cancel(job)
 
 
 def _names(photo: Photo) -> list[str]:
-    # The names its rows recorded too, in case a file was stored under another name once.
+    # The names its rows recorded too, in case a file was stored under another name once;
+    # and those of a result from when a photo kept one only.
     recorded = [file.name for file in photo.stored_files()]
-    return list(dict.fromkeys([*photo_file_names(photo.pk).values(), *recorded]))
+    results = [None, *photo.results.values_list("pk", flat=True)]
+    made = [name for result_id in results for name in result_file_names(photo.pk, result_id).values()]
+    return list(dict.fromkeys([*photo_file_names(photo.pk).values(), *made, *recorded]))
 
 
 def finish_delete(photo: Photo) -> bool:
@@ -78,26 +82,38 @@ def finish_deletes() -> int:
     """Finish the deletes the store failed; how many were finished. Stops at the first
     failure: the store is still down, and the next sweep tries again."""
     finished = 0
-    for photo in Photo.all_objects.filter(deleting_since__isnull=False).select_related("restoration"):
+    for photo in Photo.all_objects.filter(deleting_since__isnull=False).prefetch_related("results"):
         if not finish_delete(photo):
             break
         finished += 1
     return finished
 
 
-def _owner(folder: str, name: str) -> uuid.UUID | None:
-    """The photo (or ZIP) a file of a photo folder (or of the ZIPs') belongs to; None for a
-    name no such file has."""
+# A result's file: results/<photo id>[-<result id>]<suffix>; without a result id, from when a
+# photo kept one result only.
+RESULT_NAME = re.compile(
+    r"(?P<photo>[0-9a-f-]{36})(?:-(?P<result>\d+))?(?P<suffix>%s)" % "|".join(map(re.escape, RESULT_SUFFIXES.values()))
+)
+
+
+def _owner(folder: str, name: str) -> tuple[uuid.UUID, int | None] | None:
+    """The photo (or ZIP) a file of a photo folder (or of the ZIPs') belongs to, and for a
+    result's file the result; None for a name no such file has."""
     try:
         owner_id = uuid.UUID(name[:36])
     except ValueError:
         return None
     if folder == ARCHIVE_FOLDER:
-        return owner_id if name == f"{owner_id}.zip" else None
-    return owner_id if f"{folder}/{name}" in photo_file_names(owner_id).values() else None
+        return (owner_id, None) if name == f"{owner_id}.zip" else None
+    if f"{folder}/{name}" in photo_file_names(owner_id).values():
+        return owner_id, None
+    found = RESULT_NAME.fullmatch(name) if folder == "results" else None
+    if found is None:
+        return None
+    return owner_id, None if found["result"] is None else int(found["result"])
 
 
-def _photo_files() -> dict[str, uuid.UUID]:
+def _photo_files() -> dict[str, tuple[uuid.UUID, int | None]]:
     owners = {}
     for folder in (*PHOTO_FOLDERS, ARCHIVE_FOLDER):
         try:
@@ -105,29 +121,38 @@ def _photo_files() -> dict[str, uuid.UUID]:
         except FileNotFoundError:  # an empty folder on the filesystem
             continue
         for name in names:
-            if (photo_id := _owner(folder, name)) is not None:
-                owners[f"{folder}/{name}"] = photo_id
+            if (owner := _owner(folder, name)) is not None:
+                owners[f"{folder}/{name}"] = owner
     return owners
 
 
-def _existing(owner_ids: set[uuid.UUID]) -> set[uuid.UUID]:
-    ids, existing = list(owner_ids), set()
-    for start in range(0, len(ids), LOOKUP_BATCH):
-        batch = ids[start : start + LOOKUP_BATCH]
-        existing |= set(Photo.all_objects.filter(pk__in=batch).values_list("pk", flat=True))
-        existing |= set(Archive.objects.filter(pk__in=batch).values_list("pk", flat=True))
+def _existing(owners: set[tuple[uuid.UUID, int | None]]) -> set[tuple[uuid.UUID, int | None]]:
+    """Those of these owners whose rows exist: a photo's or ZIP's, and a result's with its photo's."""
+    keys, existing = list(owners), set()
+    for start in range(0, len(keys), LOOKUP_BATCH):
+        batch = keys[start : start + LOOKUP_BATCH]
+        ids = {owner_id for owner_id, _ in batch}
+        found = set(Photo.all_objects.filter(pk__in=ids).values_list("pk", flat=True))
+        found |= set(Archive.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        results = {result_id for _, result_id in batch if result_id is not None}
+        kept = set(Restoration.objects.filter(pk__in=results).values_list("photo_id", "pk"))
+        existing |= {
+            (owner_id, result_id)
+            for owner_id, result_id in batch
+            if owner_id in found and (result_id is None or (owner_id, result_id) in kept)
+        }
     return existing
 
 
 def remove_unreferenced(grace: timedelta) -> list[str]:
-    """Delete the files of the photo folders whose photo has no row and that are older than
-    `grace`; their names."""
+    """Delete the files of the photo folders whose photo or result has no row and that are
+    older than `grace`; their names."""
     owners = _photo_files()
     existing = _existing(set(owners.values()))
     cutoff = timezone.now() - grace
     removed = []
-    for name, photo_id in owners.items():
-        if photo_id not in existing and default_storage.get_modified_time(name) < cutoff:
+    for name, owner in owners.items():
+        if owner not in existing and default_storage.get_modified_time(name) < cutoff:
             default_storage.delete(name)
             removed.append(name)
     if removed:

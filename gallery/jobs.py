@@ -2,7 +2,8 @@
 whose worker died or whose message was lost.
 
 Running a job twice is harmless: a job is claimed in a locked row before any
-work, and its result files have fixed names that a re-run overwrites."""
+work, and its result files have fixed names (models.result_file_names) that a second run
+overwrites. Running a photo again is another job, with a result of its own (gallery.results)."""
 
 import logging
 import time
@@ -27,7 +28,7 @@ from inference.models import Choice, Method, ModelVersion, ServingChoice
 from . import blends, queueing
 from .credentials import Edit, Original, downloads_of, is_configured, original_of, summary
 from .media import read_stored_image
-from .models import Restoration, photo_file_names
+from .models import Restoration
 from .names import FORMATS
 
 log = logging.getLogger(__name__)
@@ -39,15 +40,6 @@ PROGRESS_WRITE_SECONDS = 1.0
 PREVIEW_SIZE = 1600
 # Longest side of the thumbnails of originals and results, the gallery cards' images.
 THUMBNAIL_SIZE = 480
-# What a re-run clears: the files and figures of the previous run, and what it said.
-RESULT_FIELDS = (
-    "result", "result_jpeg", "result_webp", "result_preview", "result_thumbnail", "kernel_image", "result_glimpse",
-    "blend_png", "blend_jpeg", "blend_webp",
-)  # fmt: skip
-FIGURE_FIELDS = (
-    "psnr_before", "psnr_after", "ssim_before", "ssim_after", "blur_before", "blur_after", "kernel_size",
-)  # fmt: skip
-OUTCOME_FIELDS = ("method", "verdict", "verdict_reason", "decision", "precision")
 # PSNR and SSIM against a user's reference align each image with it on its own
 # (metrics.aligned): a reference shot separately is rarely pixel-aligned, and a kernel
 # method's result is shifted by the kernel's centre. The benchmarks' protocol (Köhler):
@@ -232,7 +224,7 @@ def _results(
     job: Restoration, original: Image.Image, alpha: Image.Image | None, output: np.ndarray, edit: Edit, ingredient: Original
 ) -> dict:
     result = merge_like(output, original, alpha)
-    names = photo_file_names(job.photo_id)
+    names = job.file_names()
     # The downloads carry the photo's metadata and Content Credentials; the pictures the pages show do not.
     downloads = {FORMATS[fmt].field: (names[FORMATS[fmt].field], content) for fmt, content in downloads_of(job.photo, result, edit, ingredient).items()}
     return downloads | {
@@ -303,7 +295,7 @@ class _Networks:
 def _kernel_file(job: Restoration, kernel: np.ndarray | None) -> dict:
     if kernel is None:
         return {}
-    return {"kernel_image": (photo_file_names(job.photo_id)["kernel_image"], kernel_png(kernel))}
+    return {"kernel_image": (job.file_names()["kernel_image"], kernel_png(kernel))}
 
 
 def _glimpse(job: Restoration, rgb: np.ndarray, networks: _Networks) -> None:
@@ -315,7 +307,7 @@ def _glimpse(job: Restoration, rgb: np.ndarray, networks: _Networks) -> None:
     top, left = max(0, (height - GLIMPSE_SIDE) // 2), max(0, (width - GLIMPSE_SIDE) // 2)
     centre = rgb[top : top + GLIMPSE_SIDE, left : left + GLIMPSE_SIDE]
     network, _ = networks(Choice.BEST, then=speed.network_seconds(Choice.BEST, job.photo.megapixels))
-    name = photo_file_names(job.photo_id)["result_glimpse"]
+    name = job.file_names()["result_glimpse"]
     job.result_glimpse.save(name, ContentFile(encode_jpeg(Image.fromarray(network(centre, None)))), save=False)
     if not reconnecting(lambda: _still_claimed(job).update(result_glimpse=name)):
         raise JobCancelled()
@@ -369,11 +361,12 @@ def process(job: Restoration) -> None:
 
     if "kernel_image" not in files:
         # A run before this one (of a job run twice) may have left a kernel that this one did not find.
-        delete_quietly([photo_file_names(job.photo_id)["kernel_image"]])
+        delete_quietly([job.file_names()["kernel_image"]])
     # The glimpse served while the job ran; the result replaces it. Blends of an earlier
     # result are out of date.
     fields = {"kernel_image": "", "result_glimpse": "", "blend_strength": None}
     fields |= {field: getattr(job, field).name for field in files}
+    fields["bytes_stored"] = sum(len(content) for _, content in files.values())
     fields |= {key: _finite(value) for key, value in figures.items()}
     fields |= {
         "method": outcome.method,
@@ -468,19 +461,6 @@ def cancel(job: Restoration) -> bool:
     return bool(cancelled)
 
 
-def _queue_again(job: Restoration, statuses: list[str], *, discard: Sequence[str] = (), **changes) -> bool:
-    """Queue a job in one of these states again, with a fresh count of attempts, and send
-    it once the transaction commits, after deleting the stored files named in `discard`.
-    False when the job was in none of them."""
-    queued = Restoration.objects.filter(pk=job.pk, status__in=statuses).update(
-        status=Status.QUEUED, progress=0.0, error="", attempts=0, started_at=None, finished_at=None,
-        enqueued_at=None, heartbeat_at=None, **changes,
-    )  # fmt: skip
-    if queued:
-        transaction.on_commit(lambda: _send_again(job.pk, discard), robust=True)
-    return bool(queued)
-
-
 def delete_quietly(names: Sequence[str]) -> None:
     """Delete these files of the media store, logging rather than raising what fails."""
     for name in names:
@@ -490,36 +470,24 @@ def delete_quietly(names: Sequence[str]) -> None:
             log.exception("could not delete %s", name)
 
 
-def _send_again(restoration_id: int, discard: Sequence[str]) -> None:
-    # Before the message goes: the new run writes files of the same names.
-    delete_quietly(discard)
-    enqueue(restoration_id)
-
-
 def retry(job: Restoration) -> bool:
-    """Send a failed job round again, with a fresh count of attempts."""
-    return _queue_again(job, [Status.FAILED])
+    """Send a failed job round again, with a fresh count of attempts; False when it had not failed."""
+    queued = Restoration.objects.filter(pk=job.pk, status=Status.FAILED).update(
+        status=Status.QUEUED, progress=0.0, error="", attempts=0, started_at=None, finished_at=None,
+        enqueued_at=None, heartbeat_at=None,
+    )  # fmt: skip
+    if queued:
+        transaction.on_commit(lambda: enqueue(job.pk), robust=True)
+    return bool(queued)
 
 
 def rerun_refusal(choice: str) -> str | None:
-    """Why a job cannot run again with this choice, or None: no model serves a learned
+    """Why a photo cannot run again with this choice, or None: no model serves a learned
     choice. Auto and Camera shake need none (Auto falls back to Best quality's network for
     some photos; without one, such a photo's job fails saying so)."""
     if choice in ServingChoice.Key.values and ModelVersion.serving(choice) is None:
         return f'No model serves "{Choice(choice).label}" yet.'
     return None
-
-
-def rerun(job: Restoration, choice: str) -> bool:
-    """Run a finished job (succeeded, failed or cancelled) again with this model choice:
-    its result files and figures go, its saved strength stays. False when it is not
-    finished."""
-    old_files = [file.name for file in (getattr(job, field) for field in RESULT_FIELDS) if file]
-    cleared = {field: "" for field in RESULT_FIELDS + OUTCOME_FIELDS} | {field: None for field in FIGURE_FIELDS}
-    cleared["blend_strength"] = None
-    done = [Status.SUCCEEDED, Status.FAILED, Status.CANCELLED]
-    placed = placement(choice, job.photo.megapixels)
-    return _queue_again(job, done, discard=old_files, choice=choice, model_version=None, model_name="", **cleared, **placed)
 
 
 def requeue_stale() -> list[int]:

@@ -23,26 +23,39 @@ ARCHIVE_FOLDER = "archives"
 
 
 def photo_file_names(photo_id: uuid.UUID | str) -> dict[str, str]:
-    """The name of every file a photo can own in the media store, by the field that records
-    it, made from the photo's id alone: its files are found and deleted whether or not its
-    rows recorded them (a write whose store died part-way records nothing)."""
+    """The name of every file of a photo's own, by the field that records it, made from the
+    photo's id alone: its files are found and deleted whether or not its rows recorded them
+    (a write whose store died part-way records nothing). Its results' are result_file_names."""
     return {
         "original": f"originals/{photo_id}.png",
         "given": f"originals/{photo_id}-given",
         "reference": f"originals/{photo_id}-reference.png",
         "thumbnail": f"thumbnails/{photo_id}.jpg",
         "preview": f"previews/{photo_id}.jpg",
-        "result": f"results/{photo_id}.png",
-        "result_jpeg": f"results/{photo_id}.jpg",
-        "result_webp": f"results/{photo_id}.webp",
-        "result_preview": f"results/{photo_id}-preview.jpg",
-        "result_thumbnail": f"results/{photo_id}-thumbnail.jpg",
-        "kernel_image": f"results/{photo_id}-kernel.png",
-        "result_glimpse": f"results/{photo_id}-glimpse.jpg",
-        "blend_png": f"results/{photo_id}-blend.png",
-        "blend_jpeg": f"results/{photo_id}-blend.jpg",
-        "blend_webp": f"results/{photo_id}-blend.webp",
     }
+
+
+# The name of each file of a result after results/<photo id>-<result id>, by its field.
+RESULT_SUFFIXES = {
+    "result": ".png",
+    "result_jpeg": ".jpg",
+    "result_webp": ".webp",
+    "result_preview": "-preview.jpg",
+    "result_thumbnail": "-thumbnail.jpg",
+    "kernel_image": "-kernel.png",
+    "result_glimpse": "-glimpse.jpg",
+    "blend_png": "-blend.png",
+    "blend_jpeg": "-blend.jpg",
+    "blend_webp": "-blend.webp",
+}
+
+
+def result_file_names(photo_id: uuid.UUID | str, result_id: int | None) -> dict[str, str]:
+    """The name of every file a photo's result can own, by field, from the photo's id and the
+    result's: one photo keeps several results. `result_id` None gives the names results had
+    when a photo kept one only (results/<photo id>.png), which the sweep still knows."""
+    stem = f"results/{photo_id}" if result_id is None else f"results/{photo_id}-{result_id}"
+    return {field: stem + suffix for field, suffix in RESULT_SUFFIXES.items()}
 
 
 class VisiblePhotos(models.Manager):
@@ -81,6 +94,12 @@ class Photo(models.Model):
     # reference), e.g. {"kind": "motion", "strength": 0.5}; empty for a real blurred upload.
     synthetic_blur = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
+    # The current one of its results (gallery.results): what its page shows first, and what
+    # downloads, ZIPs and the API's result follow. Null only between the photo's row and its
+    # first job's, made in one transaction.
+    restoration = models.OneToOneField(
+        "Restoration", null=True, blank=True, on_delete=models.SET_NULL, related_name="current_of"
+    )
     # Set when a delete could not remove every file: the photo is gone for its owner, and
     # the sweep (gallery.cleanup) removes the rest of its files, then the rows.
     deleting_since = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -116,30 +135,22 @@ class Photo(models.Model):
         return self.original_name if name.suffix.lower() in suffixes else f"{name.stem or 'photo'}{suffixes[0]}"
 
     def stored_files(self) -> list[models.fields.files.FieldFile]:
+        """The files its rows record, its results' included."""
         files = [self.original, self.given, self.reference, self.thumbnail, self.preview]
-        restoration = getattr(self, "restoration", None)
-        if restoration is not None:
-            files += [
-                restoration.result,
-                restoration.result_jpeg,
-                restoration.result_webp,
-                restoration.result_preview,
-                restoration.result_thumbnail,
-                restoration.kernel_image,
-                restoration.result_glimpse,
-                restoration.blend_png,
-                restoration.blend_jpeg,
-                restoration.blend_webp,
-            ]
-        return [f for f in files if f]
+        return [f for f in files if f] + [f for result in self.results.all() for f in result.stored_files()]
 
 
 def bytes_used(user) -> int:
-    return Photo.objects.filter(owner=user).aggregate(total=Sum("bytes_stored"))["total"] or 0
+    """What the user's photos and every result they keep hold in the store: their quota's measure."""
+    photos = Photo.objects.filter(owner=user).aggregate(total=Sum("bytes_stored"))["total"] or 0
+    visible = {"photo__owner": user, "photo__deleting_since__isnull": True}
+    results = Restoration.objects.filter(**visible).aggregate(total=Sum("bytes_stored"))["total"] or 0
+    return photos + results
 
 
 class Restoration(models.Model):
-    """The deblurring job for a photo and, once it succeeds, its result and metrics."""
+    """One run of the deblurring job on a photo and, once it succeeds, its result and
+    metrics: a photo keeps one per run (gallery.results), and one of them is its current."""
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -148,7 +159,7 @@ class Restoration(models.Model):
         FAILED = "failed"
         CANCELLED = "cancelled"
 
-    photo = models.OneToOneField(Photo, on_delete=models.CASCADE, related_name="restoration")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="results")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.FloatField(default=0.0)
     error = models.TextField(blank=True)
@@ -192,6 +203,9 @@ class Restoration(models.Model):
     # (inference.kernels.drawing), and its extent in pixels at the photo's full size.
     kernel_image = models.FileField(max_length=255, blank=True)
     kernel_size = models.PositiveIntegerField(null=True, blank=True, help_text="The kernel's extent in pixels.")
+    # What the job's files hold in the store, for the owner's quota; blends, a cache of the
+    # saved strength rendered again on demand, are not counted.
+    bytes_stored = models.PositiveBigIntegerField(default=0)
     created = models.DateTimeField(default=timezone.now)
     # The Celery queue its expected time sends it to (gallery.queueing), and the address that
     # asked for it: a queue releases one job per user and per address at a time.
@@ -230,6 +244,13 @@ class Restoration(models.Model):
     @property
     def is_done(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELLED)
+
+    def file_names(self) -> dict[str, str]:
+        return result_file_names(self.photo_id, self.pk)
+
+    def stored_files(self) -> list[models.fields.files.FieldFile]:
+        """The files its row records."""
+        return [f for f in (getattr(self, field) for field in RESULT_SUFFIXES) if f]
 
     @property
     def processing_seconds(self) -> float | None:

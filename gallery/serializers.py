@@ -143,6 +143,53 @@ def _url_field(help_text: str):
     return extend_schema_field({"type": "string", "format": "uri", "nullable": True, "description": help_text})
 
 
+class BlankAsNull(serializers.CharField):
+    """A text field that is blank until its job is done: null rather than "" then."""
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
+class ResultSerializer(serializers.ModelSerializer):
+    """One of a photo's results: each run of its job is kept, and one is its current."""
+
+    current = serializers.SerializerMethodField(help_text="Whether this is the photo's current result, which its downloads, "
+        "ZIPs and the photo's own result fields follow.")  # fmt: skip
+    model = serializers.ChoiceField(source="choice", choices=Choice.choices, read_only=True, help_text="The choice it ran with.")
+    model_name = BlankAsNull(read_only=True, help_text="The network's model, or kernel-engine; null until done.")
+    method = BlankAsNull(read_only=True, help_text="kernel, network or none (left as it was); null until done.")
+    verdict = BlankAsNull(read_only=True, help_text="sharper, little-change or not-improved; null until done.")
+    verdict_reason = BlankAsNull(read_only=True)
+    precision = BlankAsNull(read_only=True, help_text="float32 or bfloat16; null when the photo was left as it was.")
+    error = BlankAsNull(read_only=True, help_text="Why it failed.")
+    metrics = MetricsSerializer(source="*", read_only=True)
+    finished = serializers.DateTimeField(source="finished_at", read_only=True, allow_null=True)
+    processing_seconds = serializers.FloatField(read_only=True, allow_null=True)
+    bytes_stored = serializers.IntegerField(read_only=True, help_text="What its files hold, counted in the quota.")
+    full_strength_url = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Restoration
+        fields = [
+            "id", "current", "status", "model", "model_name", "method", "precision", "verdict", "verdict_reason", "error",
+            "strength", "metrics", "kernel_size", "bytes_stored", "created", "finished", "processing_seconds",
+            "full_strength_url", "preview_url",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_current(self, result: Restoration) -> bool:
+        return result.pk == result.photo.restoration_id
+
+    @_url_field("The model's full-strength output (PNG, with its Content Credentials) once it succeeded.")
+    def get_full_strength_url(self, result: Restoration) -> str | None:
+        return short_lived_url(self.context["request"], result.result)
+
+    @_url_field("The full-strength output as a screen-sized JPEG, at most 1600 px on its long side.")
+    def get_preview_url(self, result: Restoration) -> str | None:
+        return short_lived_url(self.context["request"], result.result_preview)
+
+
 class PhotoSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(source="restoration.status", choices=Restoration.Status.choices, read_only=True)
     progress = serializers.FloatField(
@@ -220,6 +267,13 @@ class PhotoSerializer(serializers.ModelSerializer):
     result_preview_url = serializers.SerializerMethodField()
     kernel_url = serializers.SerializerMethodField()
     glimpse_url = serializers.SerializerMethodField()
+    current_result = serializers.IntegerField(
+        source="restoration_id", read_only=True, help_text="The id of the current result, which the fields above describe."
+    )
+    results = serializers.SerializerMethodField(
+        help_text="Every result kept, one per run, oldest first. Choose the current one with "
+        "POST results/{result_id}/current/, delete one with DELETE results/{result_id}/."
+    )
 
     class Meta:
         model = Photo
@@ -229,7 +283,7 @@ class PhotoSerializer(serializers.ModelSerializer):
             "model", "model_name", "method", "verdict", "verdict_reason", "decision", "precision", "kernel_size",
             "metrics", "has_reference", "urls_expire_in",
             "original_url", "normalised_url", "reference_url", "thumbnail_url", "preview_url", "result_url", "result_preview_url",
-            "kernel_url", "glimpse_url",
+            "kernel_url", "glimpse_url", "current_result", "results",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -310,3 +364,11 @@ class PhotoSerializer(serializers.ModelSerializer):
     )
     def get_glimpse_url(self, photo: Photo) -> str | None:
         return self._url(photo.restoration.result_glimpse)
+
+    @extend_schema_field(ResultSerializer(many=True))
+    def get_results(self, photo: Photo) -> list[dict]:
+        # Sorted here rather than in the query: a list of photos prefetches them all at once.
+        kept = sorted(photo.results.all(), key=lambda result: (result.created, result.pk))
+        for result in kept:
+            result.photo = photo
+        return ResultSerializer(kept, many=True, context=self.context).data

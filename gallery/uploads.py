@@ -311,6 +311,8 @@ def keep_photo(
                 photo=photo, strength=strength, choice=choice, submitted_from=address,
                 **jobs.placement(choice, photo.megapixels),
             )  # fmt: skip
+            photo.restoration = restoration
+            photo.save(update_fields=["restoration"])
             transaction.on_commit(lambda: jobs.enqueue(restoration.pk), robust=True)
     except Exception:
         jobs.delete_quietly(list(files))

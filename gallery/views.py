@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import PurePath
 from uuid import UUID
 
@@ -17,7 +18,7 @@ from deblursite.client_ip import client_ip
 from inference.images import ImageRejected
 from inference.models import Choice, ServingChoice, Verdict
 
-from . import archive, cards, cleanup, downloads, jobs, names, queueing, samples
+from . import archive, cards, cleanup, downloads, jobs, names, queueing, results, samples
 from .forms import RerunForm, StrengthForm, TryItForm, UploadForm
 from .listing import GalleryQuery, has_references
 from .media import LinkExpired, file_response, signed_file_response
@@ -274,13 +275,40 @@ def _rerun_choices(job: Restoration) -> list[tuple[str, str]]:
     return [(key, Choice(key).label) for key in offered]
 
 
+@dataclass
+class Listed:
+    """One of a photo's results as its page lists it: its number, and for the viewer's
+    comparison, its name there and its pictures."""
+
+    number: int
+    job: Restoration
+    current: bool
+    label: str
+    preview: str
+    full: str
+
+
+def _listed(photo: Photo) -> list[Listed]:
+    kept = []
+    for number, job in enumerate(results.listed(photo), start=1):
+        model = job.model_name or job.get_choice_display()
+        label = f"Result {number}: {'unchanged' if job.method == 'none' else model}"
+        preview, full = (reverse("gallery:result-file", args=[photo.pk, job.pk, kind]) for kind in RESULT_VIEWER_FILES)
+        kept.append(Listed(number, job, job.pk == photo.restoration_id, label, preview, full))
+    return kept
+
+
 @login_required
 def detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     photo = _own_photo(request, pk)
     job = photo.restoration
+    kept = _listed(photo)
     context = {
         "photo": photo,
         "job": job,
+        "results": kept,
+        # The viewer compares any two of these: the photo and its results that succeeded.
+        "comparable": [listed for listed in kept if listed.job.status == Restoration.Status.SUCCEEDED],
         "no_model": _no_model(),
         "rerun_choices": _rerun_choices(job),
         "verdict_reason": _reason_under_heading(job),
@@ -292,6 +320,8 @@ def detail(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 # The pictures the viewer shows (gallery/_result.html), by the name the template knows them by.
 VIEWER_FILES = ("original", "preview", "output", "result-preview", "reference", "kernel")
+# Those of any of a photo's results, for the viewer's comparison: preview first, then full.
+RESULT_VIEWER_FILES = ("result-preview", "output")
 
 
 def _viewer_files(route: str, key) -> dict[str, str]:
@@ -386,8 +416,10 @@ def cancel(request: HttpRequest, pk: UUID) -> HttpResponse:
     photo = _own_photo(request, pk)
     page = reverse("gallery:detail", args=[pk])
     back = _back(request, page)
-    if not jobs.cancel(photo.restoration):
+    if not results.cancel(photo):
         messages.info(request, f"{photo.original_name} had already finished.")
+    elif photo.restoration.status == Restoration.Status.SUCCEEDED:
+        messages.success(request, f"Cancelled the new run of {photo.original_name}; its earlier result is current again.")
     elif back != page:
         # The photo's own page says it was cancelled; elsewhere (the gallery) a message does.
         messages.success(request, f"Cancelled {photo.original_name}; the original stays.")
@@ -420,11 +452,51 @@ def rerun(request: HttpRequest, pk: UUID) -> HttpResponse:
     form = RerunForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["model"]))
-    elif jobs.rerun(photo.restoration, choice := form.cleaned_data["model"]):
-        messages.success(request, f"Running {photo.original_name} again with {Choice(choice).label}.")
+        return redirect("gallery:detail", pk=pk)
+    choice = form.cleaned_data["model"]
+    try:
+        results.add_run(photo, choice, client_ip(request))
+    except results.Refused as exc:
+        messages.error(request, str(exc))
     else:
-        messages.info(request, f"{photo.original_name} is not finished yet.")
+        messages.success(request, f"Running {photo.original_name} again with {Choice(choice).label}; its earlier results are kept.")
     return redirect("gallery:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def result_current(request: HttpRequest, pk: UUID, result_id: int) -> HttpResponse:
+    """Make one of the photo's results the current one: what its downloads follow."""
+    photo = _own_photo(request, pk)
+    try:
+        results.make_current(photo, result_id)
+    except results.Refused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Current result changed: downloads, ZIPs and the API follow it.")
+    return redirect("gallery:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def result_delete(request: HttpRequest, pk: UUID, result_id: int) -> HttpResponse:
+    photo = _own_photo(request, pk)
+    try:
+        results.delete(photo, result_id)
+    except results.Refused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Result deleted, with its files.")
+    return redirect("gallery:detail", pk=pk)
+
+
+@login_required
+def result_file(request: HttpRequest, pk: UUID, result_id: int, kind: str) -> HttpResponse:
+    """The pictures of any of a photo's results, for the viewer's comparison."""
+    if kind not in RESULT_VIEWER_FILES:
+        raise Http404("No such file.")
+    job = get_object_or_404(_own_photo(request, pk).results, pk=result_id)
+    return file_response(getattr(job, FILES[kind][1]))
 
 
 @login_required

@@ -228,8 +228,9 @@ def finished_photos(owner, count: int, size: tuple[int, int], strength: float) -
         made = Photo.objects.create(owner=owner, original_name=f"street-{n}.jpg", width=size[0], height=size[1], mode="RGB")
         names = photo_file_names(made.pk)
         made.original.save(names["original"], ContentFile(original_png))
-        job = Restoration(photo=made, status=Restoration.Status.SUCCEEDED, progress=1.0, strength=strength)
-        job.result.save(names["result"], ContentFile(result_png), save=False)
-        job.save()
+        job = Restoration.objects.create(photo=made, status=Restoration.Status.SUCCEEDED, progress=1.0, strength=strength)
+        job.result.save(job.file_names()["result"], ContentFile(result_png))
+        made.restoration = job
+        made.save(update_fields=["restoration"])
         photos.append(made)
     return photos

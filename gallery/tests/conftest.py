@@ -42,9 +42,10 @@ def result_files(job, original: Image.Image, output: np.ndarray) -> dict:
     return jobs._results(job, original, None, output, edit, credentials.original_of(job.photo))
 
 
-def succeed(photo, **figures) -> None:
-    """Finish the photo's job as a worker would, without the model: real small result files
-    in storage (the photo's sharp version stands for the output) and these figures."""
+def succeed(photo, *, seed: int = 0, **figures) -> None:
+    """Finish the photo's current job as a worker would, without the model: real small
+    result files in storage (a sharp picture made from `seed` stands for the output) and
+    these figures."""
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
@@ -52,9 +53,11 @@ def succeed(photo, **figures) -> None:
     job = photo.restoration
     with job.photo.original.open("rb") as handle:
         size = Image.open(handle).size
-    sharp = Image.open(io.BytesIO(photo_bytes(size=size, fmt="PNG")))
-    for field, (stored, content) in result_files(job, sharp, np.asarray(sharp)).items():
+    sharp = Image.open(io.BytesIO(photo_bytes(size=size, fmt="PNG", seed=seed)))
+    files = result_files(job, sharp, np.asarray(sharp))
+    for field, (stored, content) in files.items():
         getattr(job, field).save(stored, ContentFile(content), save=False)
+    job.bytes_stored = sum(len(content) for _, content in files.values())
     for key, value in figures.items():
         setattr(job, key, value)
     job.status, job.progress, job.model_name, job.finished_at = "succeeded", 1.0, "tiny-test", timezone.now()

@@ -63,7 +63,7 @@ def s3_finished(alice_api, s3_storage, tiny_model_file) -> Photo:
 def test_result_redirects_to_a_presigned_download(alice_api, s3_finished, s3_storage, s3_endpoint, chosen):
     _, buckets = s3_storage
     content_type, image_format, extension = RESULT_FORMATS[chosen]
-    key = f"results/{s3_finished.pk}.{extension}"
+    key = f"results/{s3_finished.pk}-{s3_finished.restoration.pk}.{extension}"
 
     response = alice_api.get(result_url(s3_finished), {"format": chosen}, HTTP_ACCEPT="image/png")
 
@@ -82,7 +82,7 @@ def test_result_redirects_to_a_presigned_download(alice_api, s3_finished, s3_sto
 def test_below_full_strength_the_result_and_its_link_are_stored_blends_presigned(
     alice_api, s3_finished, s3_storage, s3_endpoint, render_requests
 ):
-    pk = s3_finished.pk
+    pk, rk = s3_finished.pk, f"{s3_finished.pk}-{s3_finished.restoration.pk}"
     _, buckets = s3_storage
     assert alice_api.patch(detail_url(s3_finished), {"strength": 0.5}, format="json").status_code == 200
     assert alice_api.get(result_url(s3_finished), {"format": "png"}).status_code == 202  # being rendered
@@ -92,13 +92,13 @@ def test_below_full_strength_the_result_and_its_link_are_stored_blends_presigned
 
     # Served as every stored file is on S3: a presigned URL of the blend the worker stored.
     assert response.status_code == 302
-    presigned_query(response["Location"], s3_endpoint, buckets["default"], f"results/{pk}-blend.png")
+    presigned_query(response["Location"], s3_endpoint, buckets["default"], f"results/{rk}-blend.png")
     before = np.asarray(image_of(stored(s3_storage, f"originals/{pk}.png"))).astype(float)
-    full = np.asarray(image_of(stored(s3_storage, f"results/{pk}.png")))
+    full = np.asarray(image_of(stored(s3_storage, f"results/{rk}.png")))
     blended = np.asarray(image_of(requests.get(response["Location"], timeout=10).content))
     assert np.abs(blended - np.rint(before + 0.5 * (full - before))).max() <= 1
     link = alice_api.get(detail_url(s3_finished)).json()["result_url"]
-    presigned_query(link, s3_endpoint, buckets["default"], f"results/{pk}-blend.png", lives=330)
+    presigned_query(link, s3_endpoint, buckets["default"], f"results/{rk}-blend.png", lives=330)
 
 
 def test_result_on_s3_is_still_owner_only(s3_finished, bob):
@@ -110,14 +110,14 @@ def test_detail_links_are_presigned_s3_urls_handed_out_again_for_a_tenth_of_thei
     alice_api, s3_finished, s3_storage, s3_endpoint
 ):
     _, buckets = s3_storage
-    pk = s3_finished.pk
+    pk, rk = s3_finished.pk, f"{s3_finished.pk}-{s3_finished.restoration.pk}"
 
     data = alice_api.get(detail_url(s3_finished)).json()
     again = alice_api.get(detail_url(s3_finished)).json()
 
     for name, key in [
-        ("result_url", f"results/{pk}.png"),
-        ("result_preview_url", f"results/{pk}-preview.jpg"),
+        ("result_url", f"results/{rk}.png"),
+        ("result_preview_url", f"results/{rk}-preview.jpg"),
         ("normalised_url", f"originals/{pk}.png"),
         ("reference_url", f"originals/{pk}-reference.png"),
         ("thumbnail_url", f"thumbnails/{pk}.jpg"),
@@ -132,7 +132,7 @@ def test_detail_links_are_presigned_s3_urls_handed_out_again_for_a_tenth_of_thei
     assert data["urls_expire_in"] == 300
     fetched = requests.get(data["result_url"], timeout=10)
     assert fetched.status_code == 200
-    assert fetched.content == stored(s3_storage, f"results/{pk}.png")
+    assert fetched.content == stored(s3_storage, f"results/{rk}.png")
     assert image_of(fetched.content).size == (96, 64)
 
 

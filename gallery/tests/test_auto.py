@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from rest_framework.test import APIClient
 from scipy import ndimage
 
-from gallery import archive, jobs
+from gallery import archive, jobs, results
 from gallery.models import Archive, Photo, Restoration
 from gallery.uploads import accept_photo, delete_photo
 from inference import kernels, speed
@@ -59,8 +59,10 @@ def new_photo(user, rgb: np.ndarray, *, reference: np.ndarray | None = None, **e
 
 
 def finished(photo: Photo) -> Restoration:
-    jobs.run(photo.restoration.pk)
-    return Restoration.objects.select_related("photo", "model_version").get(photo=photo)
+    """The photo's current job, run."""
+    photo.refresh_from_db()
+    jobs.run(photo.restoration_id)
+    return Restoration.objects.select_related("photo", "model_version").get(pk=photo.restoration_id)
 
 
 def stored(name: str) -> Image.Image:
@@ -112,7 +114,7 @@ def test_camera_shake_finds_the_blur_undoes_it_and_records_what_happened(shake_j
 def test_the_kernel_is_drawn_as_a_png_under_the_photos_own_name(shake_job):
     job = shake_job
 
-    assert job.kernel_image.name == f"results/{job.photo_id}-kernel.png"
+    assert job.kernel_image.name == f"results/{job.photo_id}-{job.pk}-kernel.png"
     drawing = stored(job.kernel_image.name)
     assert drawing.format == "PNG" and 128 <= drawing.width == drawing.height <= 256
     pixels = np.asarray(drawing.convert("L"))
@@ -292,9 +294,9 @@ def test_a_result_from_before_verdicts_keeps_its_figures_as_they_were(alice_clie
 # -- choices: upload, rerun, ETA -------------------------------------------------
 
 
-def test_rerun_with_camera_shake_replaces_a_networks_result(alice_client, alice, active_model, media_storage):
+def test_running_again_with_camera_shake_adds_a_result_beside_the_networks(alice_client, alice, active_model, media_storage):
     photo = new_photo(alice, shaken(scene()), choice="best")
-    job = finished(photo)
+    job = network = finished(photo)
     # The tiny network's output is kept only where the blur figure says it is sharper.
     assert (job.model_name, job.kernel_image.name) == ("tiny-test", "")
     assert job.method == ("network" if job.verdict == "sharper" else "none")
@@ -302,19 +304,25 @@ def test_rerun_with_camera_shake_replaces_a_networks_result(alice_client, alice,
     assert all(f'id="rerun-{key}"' in page for key in ("auto", "fast", "shake")) and 'id="rerun-best"' not in page
 
     alice_client.post(reverse("gallery:rerun", args=[photo.pk]), {"model": "shake"})
-    queued = Restoration.objects.get(pk=job.pk)
+    photo.refresh_from_db()
+    queued = photo.restoration
+    assert queued.pk != network.pk
     assert (queued.status, queued.choice, queued.method, queued.verdict, queued.model_name) == ("queued", "shake", "", "", "")
     job = finished(photo)
 
     assert (job.status, job.method, job.verdict, job.model_name) == ("succeeded", "kernel", "sharper", "kernel-engine")
     assert job.model_version is None and job.kernel_size and default_storage.exists(job.kernel_image.name)
+    # The network's result is kept as it was, files and all.
+    kept = Restoration.objects.get(pk=network.pk)
+    assert (kept.status, kept.model_name, kept.kernel_image.name) == ("succeeded", "tiny-test", "")
+    assert default_storage.exists(kept.result.name) and kept.result.name != job.result.name
 
-    # And back: the network's result has no kernel, and the old drawing goes.
-    assert jobs.rerun(job, "best")
-    job = finished(photo)
-    assert (job.model_name, job.kernel_image.name, job.kernel_size) == ("tiny-test", "", None)
-    assert job.method == ("network" if job.verdict == "sharper" else "none")
-    assert not default_storage.exists(f"results/{photo.pk}-kernel.png")
+    # And the network again: a third result, without a kernel; the second keeps its drawing.
+    results.add_run(photo, "best")
+    third = finished(photo)
+    assert (third.model_name, third.kernel_image.name, third.kernel_size) == ("tiny-test", "", None)
+    assert third.method == ("network" if third.verdict == "sharper" else "none")
+    assert default_storage.exists(job.kernel_image.name) and photo.results.count() == 3
 
 
 def test_rerun_with_auto_or_shake_needs_no_model(alice, media_storage):

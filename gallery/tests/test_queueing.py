@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
-from gallery import jobs, queueing
-from gallery.models import Restoration
+from gallery import jobs, queueing, results
+from gallery.models import Photo, Restoration
 from gallery.queueing import Waiting, start_order
 from gallery.uploads import UploadLimited, accept_photo
 from inference import speed
@@ -83,10 +83,10 @@ def test_a_rerun_with_another_choice_moves_the_job_to_that_choices_queue(alice, 
     Restoration.objects.filter(pk=job.pk).update(status="succeeded")
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert jobs.rerun(Restoration.objects.get(pk=job.pk), "best")
+        run = results.add_run(Photo.objects.get(pk=job.photo_id), "best")
 
-    assert Restoration.objects.get(pk=job.pk).queue == "deblur-long"
-    assert sent[-1] == (job.pk, "deblur-long")
+    assert Restoration.objects.get(pk=run.pk).queue == "deblur-long"
+    assert sent[-1] == (run.pk, "deblur-long")
 
 
 # -- people take turns -----------------------------------------------------------------------

@@ -35,10 +35,13 @@ def add_photos(user, count: int, status: str = "succeeded", **job) -> list[Photo
         photo.original, photo.thumbnail, photo.preview = names["original"], names["thumbnail"], names["preview"]
         photo.save()
         fields = {"expected_seconds": 5.0, "submitted_from": "198.51.100.1"} | job
+        photo.restoration = made = Restoration.objects.create(photo=photo, status=status, **fields)
         if status == "succeeded":
-            fields |= {"result": names["result"], "result_thumbnail": names["result_thumbnail"], "finished_at": timezone.now()}
-            fields |= {"method": "kernel", "verdict": "sharper", "verdict_reason": "Sharper.", "blur_before": 0.5, "blur_after": 0.4}
-        Restoration.objects.create(photo=photo, status=status, **fields)
+            result = made.file_names()
+            done = {"result": result["result"], "result_thumbnail": result["result_thumbnail"], "finished_at": timezone.now()}
+            done |= {"method": "kernel", "verdict": "sharper", "verdict_reason": "Sharper.", "blur_before": 0.5, "blur_after": 0.4}
+            Restoration.objects.filter(pk=made.pk).update(**done)
+        photo.save(update_fields=["restoration"])
         photos.append(photo)
     return photos
 

@@ -42,7 +42,7 @@ def test_model_lives_in_the_models_bucket(s3_storage, s3_model):
 
 def test_upload_and_result_are_private_objects_in_the_media_bucket(processed, s3_storage):
     client, buckets = s3_storage
-    pk = processed.pk
+    pk, result = processed.pk, processed.restoration.pk
 
     assert processed.restoration.status == "succeeded"
     assert keys(client, buckets["default"]) == sorted(
@@ -52,11 +52,11 @@ def test_upload_and_result_are_private_objects_in_the_media_bucket(processed, s3
             f"originals/{pk}-reference.png",
             f"thumbnails/{pk}.jpg",
             f"previews/{pk}.jpg",
-            f"results/{pk}.png",
-            f"results/{pk}.jpg",
-            f"results/{pk}.webp",
-            f"results/{pk}-preview.jpg",
-            f"results/{pk}-thumbnail.jpg",
+            f"results/{pk}-{result}.png",
+            f"results/{pk}-{result}.jpg",
+            f"results/{pk}-{result}.webp",
+            f"results/{pk}-{result}-preview.jpg",
+            f"results/{pk}-{result}-thumbnail.jpg",
         ]
     )
     grants = client.get_object_acl(Bucket=buckets["default"], Key=f"originals/{pk}.png")["Grants"]
@@ -70,11 +70,12 @@ def test_files_are_served_by_short_lived_presigned_urls(alice_client, processed,
 
     assert response.status_code == 302
     url = response["Location"]
-    assert url.startswith(f"{s3_endpoint}/{buckets['default']}/results/{processed.pk}.png")
+    key = processed.restoration.file_names()["result"]
+    assert url.startswith(f"{s3_endpoint}/{buckets['default']}/{key}")
     query = parse_qs(urlparse(url).query)
     assert query["X-Amz-Expires"] == ["300"]
     fetched = requests.get(url, timeout=10)
-    stored = client.get_object(Bucket=buckets["default"], Key=f"results/{processed.pk}.png")["Body"].read()
+    stored = client.get_object(Bucket=buckets["default"], Key=key)["Body"].read()
     assert fetched.status_code == 200 and fetched.content == stored
 
 

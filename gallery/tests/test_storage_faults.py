@@ -66,7 +66,7 @@ def test_job_whose_store_dies_after_its_first_result_leaves_nothing_once_the_pho
 
     photo.restoration.refresh_from_db()
     assert photo.restoration.status == "failed" and not photo.restoration.result
-    assert f"results/{photo.pk}.png" in media_keys(s3_storage)
+    assert f"results/{photo.pk}-{photo.restoration.pk}.png" in media_keys(s3_storage)
     store.revive()
     assert api.delete(detail_url(photo)).status_code == 204
     assert media_keys(s3_storage) == []

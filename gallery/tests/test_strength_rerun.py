@@ -13,7 +13,7 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
-from gallery import blends, downloads, jobs
+from gallery import blends, downloads, jobs, results
 from gallery.models import Photo, Restoration
 from gallery.uploads import accept_photo
 from inference.images import encode_png
@@ -168,12 +168,13 @@ def test_strength_is_validated_and_only_the_owner_saves_it(client, alice, bob, m
     assert Restoration.objects.get(photo=photo).strength == 1.0
 
 
-def test_rerun_deletes_the_result_and_queues_the_other_choice(
+def test_rerun_adds_a_result_queued_with_the_other_choice_and_keeps_the_first(
     alice_client, alice, both_served, pair, no_broker, django_capture_on_commit_callbacks
 ):
     photo = finished_photo(alice, *pair, choice="best")
-    downloads.save_strength(photo.restoration, 0.4)
-    old_files = [getattr(photo.restoration, field).name for field in jobs.RESULT_FIELDS if getattr(photo.restoration, field)]
+    first = photo.restoration
+    downloads.save_strength(first, 0.4)
+    old_files = [file.name for file in first.stored_files()]
     assert len(old_files) == 5  # a network's result: no kernel
     page = alice_client.get(reverse("gallery:detail", args=[photo.pk])).content.decode()
     assert "Run again with Fast" in page and "Run again with Best quality" not in page
@@ -182,20 +183,23 @@ def test_rerun_deletes_the_result_and_queues_the_other_choice(
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(reverse("gallery:rerun", args=[photo.pk]), {"model": "fast"}, follow=True)
 
-    job = Restoration.objects.get(photo=photo)
-    assert (job.status, job.choice, job.progress, job.attempts) == ("queued", "fast", 0.0, 0)
-    assert job.strength == 0.4 and job.model_name == "" and job.finished_at is None
-    assert all(not getattr(job, field) for field in jobs.RESULT_FIELDS)
-    assert all(getattr(job, field) is None for field in jobs.FIGURE_FIELDS)
-    assert not any(default_storage.exists(name) for name in old_files)
-    assert default_storage.exists(photo.original.name)
+    photo.refresh_from_db()
+    job = photo.restoration
+    assert job.pk != first.pk and (job.status, job.choice, job.progress, job.attempts) == ("queued", "fast", 0.0, 0)
+    assert job.strength == 0.4 and job.model_name == "" and job.finished_at is None and not job.stored_files()
+    assert (job.psnr_after, job.blur_after, job.method) == (None, None, "")
+    # The first result is kept as it was, files and all.
+    kept = Restoration.objects.get(pk=first.pk)
+    assert (kept.status, kept.model_name) == ("succeeded", first.model_name) and kept.psnr_after == first.psnr_after
+    assert all(default_storage.exists(name) for name in old_files)
     assert no_broker == [job.pk]
-    assert "Running street.png again with Fast." in response.content.decode()
+    assert "Running street.png again with Fast; its earlier results are kept." in response.content.decode()
     assert "Run again with" not in response.content.decode()  # not while it is queued
 
     # A job that is not finished is left alone.
-    alice_client.post(reverse("gallery:rerun", args=[photo.pk]), {"model": "best"})
-    assert Restoration.objects.get(photo=photo).choice == "fast" and no_broker == [job.pk]
+    refused = alice_client.post(reverse("gallery:rerun", args=[photo.pk]), {"model": "best"}, follow=True)
+    assert "street.png is still being deblurred: wait for it, or cancel it." in refused.content.decode()
+    assert photo.results.count() == 2 and no_broker == [job.pk]
 
 
 @pytest.mark.parametrize("status", ["failed", "cancelled"])
@@ -204,10 +208,12 @@ def test_failed_and_cancelled_jobs_run_again(alice, both_served, no_broker, djan
     Restoration.objects.filter(photo=photo).update(status=status, error="Something.")
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert jobs.rerun(Restoration.objects.get(photo=photo), "fast")
+        job = results.add_run(photo, "fast")
 
-    job = Restoration.objects.get(photo=photo)
-    assert (job.status, job.choice, job.error) == ("queued", "fast", "")
+    job.refresh_from_db()
+    assert (job.status, job.choice, job.error) == ("queued", "fast", "") and no_broker == [job.pk]
+    assert Photo.objects.get(pk=photo.pk).restoration == job
+    assert sorted(photo.results.values_list("status", flat=True)) == sorted([status, "queued"])
 
 
 def test_rerun_needs_a_model_for_the_choice(alice_client, alice, media_storage, tiny_model_file, pair):
@@ -310,4 +316,4 @@ def test_api_rerun(alice, bob, both_served, pair, no_broker, django_capture_on_c
     }
     assert no_broker == [photo.restoration.pk]
     again = api.post(url, {}, format="json")
-    assert again.status_code == 409 and again.json() == {"detail": "Only a finished job can run again; this one is queued."}
+    assert again.status_code == 409 and again.json() == {"detail": "street.png is still being deblurred: wait for it, or cancel it."}

@@ -161,7 +161,7 @@ def test_a_short_best_job_has_no_glimpse(alice, active_model):
     speed.record(active_model, "cpu-float32", seconds=1.0, megapixels=1.0)
     job = accept_photo(alice, upload("a.jpg", photo_bytes()), original_name="a.jpg", choice="best").restoration
     jobs.run(job.pk)
-    assert not default_storage.exists(f"results/{job.photo_id}-glimpse.jpg")
+    assert not default_storage.exists(f"results/{job.photo_id}-{job.pk}-glimpse.jpg")
 
 
 def test_the_kernel_engines_measured_pace_scales_its_expected_time(alice, media_storage):

@@ -10,17 +10,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 from PIL import Image
 
 from conftest import SHOTS
-from gallery import blends
+from gallery import blends, downloads, results
 from gallery.models import Restoration
 from gallery.uploads import accept_photo
 from inference.images import encode_png
 
+from .conftest import result_files
 from .test_strength_rerun import expected_blend, finished_photo
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -273,3 +276,59 @@ def test_the_zoom_keys_stop_at_the_buttons_levels_and_mark_them_and_the_wheel_zo
         else:
             assert plain == pytest.approx(1.5, rel=0.01)
         context.close()
+
+
+
+def test_two_results_of_one_photo_compared_with_the_slider_and_zoom(
+    live_server, browser_page, alice, media_storage, monkeypatch, render_requests
+):
+    """Result against result: the photo is dark noise, its first result the negative (bright),
+    its second a flat grey; each side of the split says by its brightness which it shows."""
+    monkeypatch.setattr("gallery.jobs.send", lambda restoration_id, queue: None)
+    dark = np.random.default_rng(5).integers(0, 100, size=(SIZE[1], SIZE[0], 3), dtype=np.uint8)
+    original = Image.fromarray(dark)
+    photo = finished_photo(alice, original, Image.fromarray(255 - dark))
+    first, second = photo.restoration, results.add_run(photo, "shake")
+    for field, (file_name, content) in result_files(second, original, np.full_like(dark, 128)).items():
+        getattr(second, field).save(file_name, ContentFile(content), save=False)
+    second.status, second.model_name, second.method, second.finished_at = "succeeded", "kernel-engine", "kernel", timezone.now()
+    second.save()
+    downloads.save_strength(second, 0.5)  # the current result's strength, not a comparison's
+    client = Client()
+    client.force_login(alice)
+    page = browser_page
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+
+    page.goto(live_server.url + reverse("gallery:detail", args=[photo.pk]))
+    page.wait_for_function("[...document.querySelectorAll('#viewer img:not([hidden])')].every(i => i.naturalWidth)")
+    # At first the photo against its current result, blended at the saved 50 %.
+    expect(page.locator("#after-label")).to_have_text("Deblurred · 50 %")
+    assert band(page, 0.05, 0.45).mean() < 80 and 80 < band(page, 0.55, 0.95).mean() < 120
+
+    page.locator("#compare-left").select_option(str(first.pk))
+    page.wait_for_function("document.getElementById('original-image').complete")
+    expect(page.locator(".viewer-label.before")).to_have_text("Result 1")
+    expect(page.locator("#after-label")).to_have_text("Result 2 · 100 %")
+    expect(page.locator("#viewer-divider")).to_have_attribute("aria-valuetext", "50 %: Result 1 on the left, result 2 on the right")
+    page.wait_for_timeout(200)
+    assert band(page, 0.05, 0.45).mean() > 175 and abs(band(page, 0.55, 0.95).mean() - 128) < 4
+
+    # The same split and zoom: the divider moved, then 100 % loads both results' full files.
+    page.locator("#viewer-divider").focus()
+    page.keyboard.press("Home")
+    assert abs(band(page, 0.05, 0.95).mean() - 128) < 4
+    page.keyboard.press("End")
+    assert band(page, 0.05, 0.95).mean() > 175
+    for _ in range(5):
+        page.keyboard.press("PageDown")  # back to 50 %
+    page.locator("[data-zoom='1']").click()
+    expect(page.locator("#original-image")).to_have_attribute("data-state", "full")
+    expect(page.locator("#result-image")).to_have_attribute("data-state", "full")
+    assert box_of(page, "#result-image") == box_of(page, "#original-image")
+    assert page.evaluate("document.getElementById('original-image').getAttribute('src')").endswith(f"/results/{first.pk}/files/output")
+    page.locator("[data-zoom='fit']").click()
+    page.screenshot(path=SHOTS / "compare-two-results.png", full_page=True)
+
+    # Back to the photo on the left: the saved strength applies again.
+    page.locator("#compare-left").select_option("photo")
+    expect(page.locator("#after-label")).to_have_text("Result 2 · 50 %")

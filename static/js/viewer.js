@@ -2,7 +2,9 @@
 // before/after split, zoomed and panned together. Screen-sized previews load first; a
 // layer switches to its full-resolution file only once zoomed past what its preview holds.
 // The strength slider lays the model's full result over the original at that opacity,
-// which is the blend the downloads apply on the server.
+// which is the blend the downloads apply on the server. A photo with several results can
+// show any of them on either side of the split (the compare menus); two results side by
+// side are each at 100 %, the strength being the current result's against the original.
 (function () {
   const viewer = document.getElementById("viewer");
   if (!viewer) return;
@@ -15,6 +17,9 @@
   const loading = document.getElementById("viewer-loading");
   const holdButton = document.getElementById("hold-original");
   const zoomButtons = viewer.querySelectorAll("[data-zoom]");
+  const beforeLabel = viewer.querySelector(".viewer-label.before");
+  const compareLeft = document.getElementById("compare-left");
+  const compareRight = document.getElementById("compare-right");
   const layers = [original, result, reference].filter(Boolean);
   const width = Number(viewer.dataset.width);
   const height = Number(viewer.dataset.height);
@@ -28,6 +33,8 @@
 
   // scale: CSS px per image px; (x, y): the image's top-left corner in the stage.
   const view = {scale: 1, x: 0, y: 0, fitted: true, split: 50, showing: "result", strength: 1};
+  // What each side shows, by name: the photo's (before) and the current result's at first.
+  const sides = {left: viewer.dataset.before, right: "result"};
 
   const ratio = () => window.devicePixelRatio || 1;
   const stageWidth = () => stage.clientWidth;
@@ -143,8 +150,8 @@
     view.split = Math.min(100, Math.max(0, Math.round(value)));
     viewer.style.setProperty("--split", view.split + "%");
     divider.setAttribute("aria-valuenow", String(view.split));
-    const right = view.showing === "result" ? "result" : viewer.dataset.reference.toLowerCase();
-    divider.setAttribute("aria-valuetext", `${view.split} %: ${viewer.dataset.before} on the left, ${right} on the right`);
+    const right = view.showing === "result" ? sides.right : viewer.dataset.reference.toLowerCase();
+    divider.setAttribute("aria-valuetext", `${view.split} %: ${sides.left} on the left, ${right} on the right`);
   }
 
   function showOriginal(on) {
@@ -164,7 +171,19 @@
   }
 
   function updateAfterLabel() {
-    if (afterLabel) afterLabel.textContent = view.showing === "result" ? `${afterLabel.dataset.name} · ${percent(view.strength)}` : viewer.dataset.reference;
+    if (afterLabel) afterLabel.textContent = view.showing === "result" ? `${afterLabel.dataset.name} · ${percent(shownStrength())}` : viewer.dataset.reference;
+  }
+
+  // The strength blends the current result over the original; any other pair is shown as it is.
+  function shownStrength() {
+    const photoLeft = !compareLeft || compareLeft.value === "photo";
+    const currentRight = !compareRight || compareRight.selectedOptions[0].dataset.current === "1";
+    return photoLeft && currentRight ? view.strength : 1;
+  }
+
+  function showStrengthOnLayer() {
+    if (result) result.style.opacity = String(shownStrength());
+    updateAfterLabel();
   }
 
   // -- pointers: drag the split or pan, click to move the split, pinch to zoom --------
@@ -356,6 +375,39 @@
     radio.addEventListener("change", () => showAfter(radio.value));
   }
 
+  // -- compare: either side shows the photo or any of its results ---------------------
+
+  // A layer's own pictures, for a side that goes back to them.
+  const own = new Map(layers.map((layer) => [layer, {preview: layer.getAttribute("src"), full: layer.dataset.full}]));
+
+  function showOn(layer, pictures) {
+    if (layer.dataset.full === pictures.full) return;
+    // The new picture's preview first; render() loads its full resolution when zoomed in.
+    delete layer.dataset.state;
+    layer.dataset.full = pictures.full;
+    layer.src = pictures.preview;
+    updateLoading();
+  }
+
+  function compare() {
+    const left = compareLeft.selectedOptions[0];
+    const right = compareRight.selectedOptions[0];
+    showOn(original, left.value === "photo" ? own.get(original) : left.dataset);
+    showOn(result, right.dataset);
+    sides.left = left.dataset.name;
+    sides.right = right.dataset.name.toLowerCase();
+    beforeLabel.textContent = left.dataset.name;
+    if (afterLabel) afterLabel.dataset.name = right.dataset.name;
+    showStrengthOnLayer();
+    setSplit(view.split);
+    render();
+  }
+
+  if (compareLeft && compareRight) {
+    compareLeft.addEventListener("change", compare);
+    compareRight.addEventListener("change", compare);
+  }
+
   // -- strength: live in the viewer, saved for the downloads ---------------------------
 
   const form = document.getElementById("strength-form");
@@ -369,10 +421,9 @@
 
     const showStrength = () => {
       view.strength = Number(input.value);
-      result.style.opacity = String(view.strength);
       output.textContent = percent(view.strength);
       input.setAttribute("aria-valuetext", percent(view.strength));
-      updateAfterLabel();
+      showStrengthOnLayer();
       const changed = Math.abs(view.strength - saved) > 1e-6;
       save.disabled = !changed;
       status.textContent = changed
