@@ -463,31 +463,33 @@ def rerun(request: HttpRequest, pk: UUID) -> HttpResponse:
     return redirect("gallery:detail", pk=pk)
 
 
+def _change_results(request: HttpRequest, pk: UUID, change: Callable[[Photo], object], done: str) -> HttpResponse:
+    """Make a change to the photo's results (gallery.results), and say how it went."""
+    photo = _own_photo(request, pk)
+    try:
+        change(photo)
+    except results.NoSuchResult as exc:
+        raise Http404(str(exc)) from exc
+    except results.Refused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return redirect("gallery:detail", pk=pk)
+
+
 @login_required
 @require_POST
 def result_current(request: HttpRequest, pk: UUID, result_id: int) -> HttpResponse:
     """Make one of the photo's results the current one: what its downloads follow."""
-    photo = _own_photo(request, pk)
-    try:
-        results.make_current(photo, result_id)
-    except results.Refused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Current result changed: downloads, ZIPs and the API follow it.")
-    return redirect("gallery:detail", pk=pk)
+    done = "Current result changed: downloads, ZIPs and the API follow it."
+    return _change_results(request, pk, lambda photo: results.make_current(photo, result_id), done)
 
 
 @login_required
 @require_POST
 def result_delete(request: HttpRequest, pk: UUID, result_id: int) -> HttpResponse:
-    photo = _own_photo(request, pk)
-    try:
-        results.delete(photo, result_id)
-    except results.Refused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Result deleted, with its files.")
-    return redirect("gallery:detail", pk=pk)
+    done = "Result deleted, with its files."
+    return _change_results(request, pk, lambda photo: results.delete(photo, result_id), done)
 
 
 @login_required

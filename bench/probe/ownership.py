@@ -35,8 +35,10 @@ def routes() -> Iterator[str]:
 
 def fills(route: str, ids: dict[str, str]) -> list[str] | None:
     """The URLs of a route filled with A's ids, or None for a route that names none of them:
-    a photo or device (a uuid pk), a photo or job on the admin, a signed link to a file."""
+    a photo or device (a uuid pk) and one of the photo's results, a photo or job on the
+    admin, a signed link to a file."""
     params = set(PARAM.findall(route))
+    route = route.replace("<int:result_id>", ids["restoration"])
     if ("path", "object_id") in params:
         if not route.startswith(tuple("/" + prefix for prefix in ADMIN_MODELS)):
             return None
@@ -47,9 +49,10 @@ def fills(route: str, ids: dict[str, str]) -> list[str] | None:
         return None
     pk = ids["device"] if ("device" in route or "tokens" in route) else ids["photo"]
     if ("slug", "kind") in params:
-        from gallery.views import KINDS
+        from gallery.views import KINDS, RESULT_VIEWER_FILES
 
-        return [route.replace("<uuid:pk>", pk).replace("<slug:kind>", kind) for kind in KINDS]
+        kinds = RESULT_VIEWER_FILES if ("int", "result_id") in params else KINDS
+        return [route.replace("<uuid:pk>", pk).replace("<slug:kind>", kind) for kind in kinds]
     return [PARAM.sub(pk, route)]
 
 

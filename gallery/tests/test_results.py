@@ -142,11 +142,14 @@ def test_a_result_being_made_is_not_deleted_and_another_users_results_are_not_fo
     running = results.add_run(photo, "auto")
     with pytest.raises(results.Refused, match="cancel it instead"):
         results.delete(photo, running.pk)
+    # Another photo's result is none of this photo's.
+    other = succeeded_photo(alice, "other.jpg").restoration
+    assert alice_client.post(reverse("gallery:result-delete", args=[photo.pk, other.pk])).status_code == 404
 
     alice_client.force_login(bob)
     for route in ("gallery:result-delete", "gallery:result-current"):
         assert alice_client.post(reverse(route, args=[photo.pk, first.pk])).status_code == 404
-    assert Restoration.objects.filter(photo=photo).count() == 3
+    assert Restoration.objects.filter(photo=photo).count() == 3 and Restoration.objects.filter(pk=other.pk).exists()
 
 
 def test_cancelling_a_new_run_gives_back_the_result_before_it(alice_client, alice, media_storage):
