@@ -146,6 +146,9 @@ def _url_field(help_text: str):
 class BlankAsNull(serializers.CharField):
     """A text field that is blank until its job is done: null rather than "" then."""
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(allow_null=True, **kwargs)
+
     def to_representation(self, value: str) -> str | None:
         return value or None
 

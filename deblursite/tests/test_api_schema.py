@@ -130,6 +130,10 @@ def api(live_server, active_model, settings, monkeypatch, django_user_model):
     def before_generate_path_parameters(context, strategy):
         """Besides random ids (404), the ids of real photos and devices."""
         path, method = context.operation.path, context.operation.method.upper()
+        if path.startswith("/api/v1/photos/{id}/results/"):
+            # A photo and one of its results; deleting a photo's only result is a (documented) 409.
+            pairs = [{"id": str(photo.pk), "result_id": photo.restoration_id} for photo in (succeeded, failed, still_queued)]
+            return st.one_of(strategy, st.sampled_from(pairs))
         if path.startswith("/api/v1/photos/{id}/"):
             known = [FRESH_PHOTO] if method == "DELETE" else photo_ids
         elif path == "/api/v1/auth/tokens/{id}/":
@@ -259,6 +263,12 @@ def test_happy_paths_answer_as_the_schema_says(api):
     assert blended.status_code == 200 and blended.headers["content-type"] == ["image/webp"]
     rerun = call(api, "POST", "/photos/{id}/rerun/", path_parameters=done, body={"model": "fast"}, media_type="application/json")
     assert rerun.status_code == 202 and rerun.json()["status"] == "queued"
+    added, first = rerun.json()["current_result"], succeeded.restoration_id
+    jobs.run(added)
+    chosen = call(api, "POST", "/photos/{id}/results/{result_id}/current/", path_parameters={**done, "result_id": first})
+    assert chosen.status_code == 200 and chosen.json()["current_result"] == first
+    dropped = call(api, "DELETE", "/photos/{id}/results/{result_id}/", path_parameters={**done, "result_id": added})
+    assert dropped.status_code == 204 and [row["id"] for row in chosen.json()["results"]] == [first, added]
 
     retried = call(api, "POST", "/photos/{id}/retry/", path_parameters={"id": str(failed.pk)})
     assert retried.status_code == 202 and retried.json()["status"] == "queued"

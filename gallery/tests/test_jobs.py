@@ -136,7 +136,8 @@ def test_running_again_overwrites_its_own_result(alice, active_model, media_stor
     assert again.status == "succeeded"
     assert (again.result.name, again.result_jpeg.name) == (first.result.name, first.result_jpeg.name)
     results = sorted(p.name for p in (media_storage / "default" / "results").iterdir())
-    expected = [f"{job.photo_id}.png", f"{job.photo_id}.jpg", f"{job.photo_id}.webp", f"{job.photo_id}-preview.jpg", f"{job.photo_id}-thumbnail.jpg"]
+    stem = f"{job.photo_id}-{job.pk}"
+    expected = [f"{stem}.png", f"{stem}.jpg", f"{stem}.webp", f"{stem}-preview.jpg", f"{stem}-thumbnail.jpg"]
     assert results == sorted(expected)
 
 

@@ -22,8 +22,9 @@ API_LIST = reverse("api:photo-list")
 # What each page reads: the session and the user (the site) or the token and the user's other
 # tokens (the API, knox); the photos; the queue's running and queued jobs, once for the page.
 # The gallery also reads whether the user has PSNR figures, the number of photos for its pages,
-# whether a model serves the learned choices and the user's newest ZIPs.
-MOST_QUERIES = {"status": 5, "gallery": 9, "API list": 5}
+# whether a model serves the learned choices and the user's newest ZIPs; the API list, every
+# kept result of the page's photos, in one query.
+MOST_QUERIES = {"status": 5, "gallery": 9, "API list": 6}
 
 
 def add_photos(user, count: int, status: str = "succeeded", **job) -> list[Photo]:

@@ -314,6 +314,9 @@ def test_api_rerun(alice, bob, both_served, pair, no_broker, django_capture_on_c
     assert {key: rerun.json()[key] for key in ("status", "model", "model_name", "result_url")} == {
         "status": "queued", "model": "fast", "model_name": None, "result_url": None,
     }
-    assert no_broker == [photo.restoration.pk]
+    first, added = rerun.json()["results"]
+    assert (first["id"], first["status"], first["current"]) == (photo.restoration.pk, "succeeded", False)
+    assert (added["status"], added["current"]) == ("queued", True) and rerun.json()["current_result"] == added["id"]
+    assert no_broker == [added["id"]]
     again = api.post(url, {}, format="json")
     assert again.status_code == 409 and again.json() == {"detail": "street.png is still being deblurred: wait for it, or cancel it."}

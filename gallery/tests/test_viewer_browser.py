@@ -309,6 +309,7 @@ def test_two_results_of_one_photo_compared_with_the_slider_and_zoom(
     page.wait_for_function("document.getElementById('original-image').complete")
     expect(page.locator(".viewer-label.before")).to_have_text("Result 1")
     expect(page.locator("#after-label")).to_have_text("Result 2 · 100 %")
+    expect(page.locator("#hold-original")).to_have_text("Hold to see result 1")
     expect(page.locator("#viewer-divider")).to_have_attribute("aria-valuetext", "50 %: Result 1 on the left, result 2 on the right")
     page.wait_for_timeout(200)
     assert band(page, 0.05, 0.45).mean() > 175 and abs(band(page, 0.55, 0.95).mean() - 128) < 4
@@ -332,3 +333,4 @@ def test_two_results_of_one_photo_compared_with_the_slider_and_zoom(
     # Back to the photo on the left: the saved strength applies again.
     page.locator("#compare-left").select_option("photo")
     expect(page.locator("#after-label")).to_have_text("Result 2 · 50 %")
+    expect(page.locator("#hold-original")).to_have_text("Hold to see the original")

@@ -377,8 +377,9 @@
 
   // -- compare: either side shows the photo or any of its results ---------------------
 
-  // A layer's own pictures, for a side that goes back to them.
+  // A layer's own pictures, for a side that goes back to them; holding shows the left side.
   const own = new Map(layers.map((layer) => [layer, {preview: layer.getAttribute("src"), full: layer.dataset.full}]));
+  const holdText = holdButton ? holdButton.textContent : "";
 
   function showOn(layer, pictures) {
     if (layer.dataset.full === pictures.full) return;
@@ -398,6 +399,7 @@
     sides.right = right.dataset.name.toLowerCase();
     beforeLabel.textContent = left.dataset.name;
     if (afterLabel) afterLabel.dataset.name = right.dataset.name;
+    if (holdButton) holdButton.textContent = left.value === "photo" ? holdText : `Hold to see ${left.dataset.name.toLowerCase()}`;
     showStrengthOnLayer();
     setSplit(view.split);
     render();
