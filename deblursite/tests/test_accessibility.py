@@ -17,7 +17,7 @@ from django.utils import timezone
 from PIL import Image
 
 from conftest import SHOTS
-from gallery import jobs
+from gallery import jobs, results
 from gallery.models import Photo, Restoration
 from gallery.tests.conftest import photo_bytes, result_files, upload
 from gallery.uploads import accept_photo
@@ -148,6 +148,11 @@ def test_no_serious_accessibility_violations_on_any_page(
     fail(failed)
     cancelled = new_photo(alice, "cancelled.jpg")
     Restoration.objects.filter(photo=cancelled).update(status=Restoration.Status.CANCELLED)
+    # Two results: the list of results and the viewer's compare menus.
+    compared = new_photo(alice, "compared.jpg", reference=True)
+    succeed(compared)
+    results.add_run(compared, "shake")
+    succeed(compared)
     # Camera shake, run for real: the verdict, the method and the kernel's drawing.
     from gallery.tests.test_auto import png, scene, shaken
 
@@ -167,6 +172,7 @@ def test_no_serious_accessibility_violations_on_any_page(
         ("history", reverse("gallery:history")),
         ("photo-queued", reverse("gallery:detail", args=[queued.pk])),
         ("photo-succeeded", reverse("gallery:detail", args=[succeeded.pk])),
+        ("photo-two-results", reverse("gallery:detail", args=[compared.pk])),
         ("photo-failed", reverse("gallery:detail", args=[failed.pk])),
         ("photo-cancelled", reverse("gallery:detail", args=[cancelled.pk])),
         ("photo-camera-shake", reverse("gallery:detail", args=[shake.pk])),
