@@ -2,12 +2,12 @@
 
 A photo's files are named from its id, and its results' from its id and theirs
 (models.photo_file_names, result_file_names), so they are found without the rows having
-recorded them. Two things can be left behind when the store dies part-way:
-files of an upload or a job that no row names, and a delete that removed some files only.
-The sweep (beat, every few minutes, or `manage.py sweep_storage`) finishes the deletes of
-photos marked as being deleted, and removes files of the photo folders whose photo or
-result has no row (a deleted result's files, where the store failed), once they are older than a grace period: an upload in flight writes its files before
-its row exists."""
+recorded them. Two things can be left behind when the store dies part-way: files of an
+upload or a job that no row names, and a delete that removed some files only. The sweep
+(beat, every few minutes, or `manage.py sweep_storage`) finishes the deletes of photos marked
+as being deleted, and removes files of the photo folders whose photo or result has no row (a
+deleted result's files, where the store failed), once they are older than a grace period: an
+upload in flight writes its files before its row exists."""
 
 import logging
 import re
@@ -20,7 +20,9 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from . import jobs
-from .models import ARCHIVE_FOLDER, PHOTO_FOLDERS, RESULT_SUFFIXES, Archive, Photo, Restoration, photo_file_names, result_file_names
+from .models import (
+    ARCHIVE_FOLDER, PHOTO_FOLDERS, RESULT_SUFFIXES, Archive, Photo, Restoration, photo_file_names, result_file_names,
+)  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +42,19 @@ def mark_deleting(photo: Photo) -> None:
     next tile and keeps nothing."""
     photo.deleting_since = timezone.now()
     Photo.all_objects.filter(pk=photo.pk).update(deleting_since=photo.deleting_since)
-    for job in Restoration.objects.filter(photo_id=photo.pk, status__in=[Restoration.Status.QUEUED, Restoration.Status.RUNNING]):
+    unfinished = [Restoration.Status.QUEUED, Restoration.Status.RUNNING]
+    for job in Restoration.objects.filter(photo_id=photo.pk, status__in=unfinished):
         jobs.cancel(job)
 
 
 def _names(photo: Photo) -> list[str]:
-    # The names its rows recorded too, in case a file was stored under another name once;
-    # and those of a result from when a photo kept one only.
+    # Those of a result from when a photo kept one only too; and the names its rows recorded,
+    # in case a file was stored under another name once. Its results come from the prefetch
+    # of finish_deletes where there is one.
+    made = [*photo_file_names(photo.pk).values(), *result_file_names(photo.pk, None).values()]
+    results = [name for result in photo.results.all() for name in result.every_file_name()]
     recorded = [file.name for file in photo.stored_files()]
-    results = [None, *photo.results.values_list("pk", flat=True)]
-    made = [name for result_id in results for name in result_file_names(photo.pk, result_id).values()]
-    return list(dict.fromkeys([*photo_file_names(photo.pk).values(), *made, *recorded]))
+    return list(dict.fromkeys([*made, *results, *recorded]))
 
 
 def finish_delete(photo: Photo) -> bool:
@@ -92,7 +96,7 @@ def finish_deletes() -> int:
 # A result's file: results/<photo id>[-<result id>]<suffix>; without a result id, from when a
 # photo kept one result only.
 RESULT_NAME = re.compile(
-    r"(?P<photo>[0-9a-f-]{36})(?:-(?P<result>\d+))?(?P<suffix>%s)" % "|".join(map(re.escape, RESULT_SUFFIXES.values()))
+    r"[0-9a-f-]{36}(?:-(?P<result>\d+))?(?:%s)" % "|".join(map(re.escape, RESULT_SUFFIXES.values()))
 )
 
 

@@ -252,6 +252,12 @@ class Restoration(models.Model):
         """The files its row records."""
         return [f for f in (getattr(self, field) for field in RESULT_SUFFIXES) if f]
 
+    def every_file_name(self) -> list[str]:
+        """Every name its files can have, for deleting them: made from its ids, whether or not
+        its row recorded them, and as its row recorded them, in case one was stored under
+        another name once."""
+        return list(dict.fromkeys([*self.file_names().values(), *(file.name for file in self.stored_files())]))
+
     @property
     def processing_seconds(self) -> float | None:
         if self.started_at and self.finished_at:

@@ -103,10 +103,10 @@ def delete(photo: Photo, result_id: int) -> None:
             raise Refused("A photo keeps one result at least: delete the photo to remove it all.")
         if locked.restoration_id == result.pk:
             _set_current(locked, following)
-        names = [*result.file_names().values(), *(file.name for file in result.stored_files())]
+        names = result.every_file_name()
         result.delete()
     photo.restoration = locked.restoration
-    transaction.on_commit(lambda: jobs.delete_quietly(list(dict.fromkeys(names))), robust=True)
+    transaction.on_commit(lambda: jobs.delete_quietly(names), robust=True)
 
 
 def cancel(photo: Photo) -> bool:
