@@ -15,7 +15,7 @@ import numpy as np
 from django.conf import settings
 
 from inference import nets  # registers the custom layers that load_model needs
-from inference.models import ModelVersion, ServingChoice
+from inference.models import ModelVersion, NoModelInstalled, ServingChoice
 from inference.precision import FLOAT32, gpu_capability, in_precision, resolve
 
 
@@ -29,11 +29,6 @@ TILING = {nets.SRN: (1024, 256)}
 def tiling(model: keras.Model) -> tuple[int, int]:
     """The tile size and overlap that suit the model's architecture."""
     return TILING.get(model.name, (TILE, OVERLAP))
-
-
-class NoModelInstalled(RuntimeError):
-    """No model serves the choice asked for. The message is its only argument, so that the
-    exception survives pickling (Celery results), which re-creates it from its args."""
 
 
 def load_model(path: str | os.PathLike, precision: str = FLOAT32) -> keras.Model:

@@ -5,6 +5,13 @@ from django.utils import timezone
 from deblursite.storage import get_models_storage
 
 
+
+class NoModelInstalled(RuntimeError):
+    """No model serves the choice asked for. Here rather than in inference.engine so that code
+    without TensorFlow (inference.auto) can catch it. The message is its only argument, so
+    that the exception survives pickling (Celery results), which re-creates it from its args."""
+
+
 class ModelVersion(models.Model):
     """A trained generator in the models storage. What new jobs use is decided per user-facing
     choice (ServingChoice): "Best quality" and "Fast" each name the model that serves them."""

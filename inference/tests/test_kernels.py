@@ -11,12 +11,13 @@ from functools import cache
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from scipy.signal import fftconvolve
 from skimage import data, transform
 
 from inference import auto, kernels, metrics
 from inference.kernels import estimate, fourier, gate
-from inference.models import Method, Verdict
+from inference.models import Method, NoModelInstalled, Verdict
 from training import degrade
 
 SIDE = 256
@@ -477,3 +478,75 @@ def test_flat_quadrants_are_left_out_of_the_comparison():
     card = np.full_like(image, 0.6)
     card[400:560, 400:560] = image[400:560, 400:560]
     assert auto.regional_agreement(to_uint8(blurred_by(card, shake_kernel()), NOISE), kernels.FULL) is None
+
+
+# Auto's second opinion on clean photos ------------------------------------------------------
+
+
+def softened(sigma: float) -> np.ndarray:
+    """The astronaut slightly out of focus, clean (no noise added): a photo Auto compares."""
+    return to_uint8(ndimage.gaussian_filter(photo("astronaut"), (sigma, sigma, 0)))
+
+
+def crisp() -> np.ndarray:
+    """What a network that sharpens well gives: the astronaut with its edges boosted (blur
+    figure 0.29 against 0.37 to 0.45 for softened)."""
+    image = photo("astronaut")
+    return to_uint8(image + 1.5 * (image - ndimage.gaussian_filter(image, (1, 1, 0))))
+
+
+def network_giving(output: np.ndarray, asked: list | None = None):
+    def load(key: str):
+        if asked is not None:
+            asked.append(key)
+        return (lambda rgb, progress: output), "stub"
+
+    return load
+
+
+@pytest.mark.parametrize(
+    # sigma 1.0: the engine finds a point kernel; 1.5: it deconvolves and its gate passes.
+    ("sigma", "engine_method"),
+    [(1.0, Method.NONE), (1.5, Method.KERNEL)],
+)
+def test_auto_keeps_a_clearly_sharper_network_result_on_a_clean_photo(sigma, engine_method):
+    rgb, asked = softened(sigma), []
+    assert auto.run_kernel_engine(rgb).method == engine_method
+
+    outcome = auto.restore("auto", rgb, network_giving(crisp(), asked))
+
+    assert asked == ["best"]
+    assert outcome.method == Method.NETWORK and outcome.model_name == "stub" and outcome.kernel is None
+    assert np.array_equal(outcome.output, crisp())
+    assert "clearly sharper" in outcome.decision and "so Auto kept it" in outcome.decision
+
+
+def test_auto_keeps_the_kernel_engines_result_where_the_network_is_not_clearly_sharper():
+    rgb = softened(1.5)
+    engine = auto.run_kernel_engine(rgb)
+    # A network that gives the engine's own result back is no sharper than it.
+    outcome = auto.restore("auto", rgb, network_giving(engine.output))
+
+    assert outcome.method == Method.KERNEL and outcome.kernel is not None
+    np.testing.assert_array_equal(outcome.output, engine.output)
+    assert "was not clearly sharper" in outcome.decision
+
+
+def test_auto_does_not_ask_a_network_about_a_noisy_photo():
+    """The blur figure reads noise as detail: on a noisy photo a network that sharpens the
+    noise would look sharper, so the engine's outcome stands without a comparison."""
+    _, blurred = shaken_astronaut()
+
+    outcome = auto.restore("auto", blurred, no_network)
+
+    assert outcome.noise > auto.CLEAN_NOISE and outcome.method == Method.KERNEL
+    assert "clearly sharper" not in outcome.decision
+
+
+def test_auto_without_a_network_keeps_the_kernel_engines_outcome():
+    def none_installed(key: str):
+        raise NoModelInstalled('No model serves "Best quality" yet.')
+
+    outcome = auto.restore("auto", softened(1.5), none_installed)
+
+    assert outcome.method == Method.KERNEL and "network" not in outcome.decision
