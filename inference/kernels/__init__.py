@@ -1,7 +1,7 @@
 """The kernel engine: camera shake and focus blur, one blur kernel for the whole photo.
 
 restore() estimates the kernel on the luminance of a working copy of bounded size
-(estimate), deconvolves every colour channel at full resolution (deconvolve), and judges
+(estimate), deconvolves the photo's luma and chroma at full resolution (deconvolve), and judges
 the result without a reference (gate). Plain NumPy/SciPy, written from the papers each
 module names."""
 

@@ -16,7 +16,7 @@ from scipy.signal import fftconvolve
 from skimage import data, transform
 
 from inference import auto, kernels, metrics
-from inference.kernels import estimate, fourier, gate
+from inference.kernels import deconvolve, estimate, fourier, gate
 from inference.models import Method, NoModelInstalled, Verdict
 from training import degrade
 
@@ -226,6 +226,20 @@ def test_deconvolution_by_the_true_kernel_gains_and_its_border_does_not_ring(nam
     assert psnr_gain(blurred, output, sharp, border) > 1.5
     for side in (np.s_[:band], np.s_[-band:], np.s_[:, :band], np.s_[:, -band:]):
         assert psnr_gain(blurred, output, sharp, side) > -2.0
+
+
+def test_deconvolution_in_luma_and_chroma_gives_a_grey_photo_back_grey_and_as_its_luma_alone():
+    """The channels are deconvolved as YCbCr and turned back into RGB: a grey photo has no
+    chroma, so its result must be its luma's deconvolution in all three channels."""
+    kernel = shake_kernel()
+    luma = blurred_by(grey(photo("camera")), kernel)
+    rgb = np.repeat(luma[..., np.newaxis], 3, axis=2)
+
+    restored = deconvolve.deconvolve(rgb, kernel, 2000.0)
+
+    alone = deconvolve.deconvolve_channel(luma, kernel, 2000.0)
+    for channel in range(3):
+        np.testing.assert_allclose(restored[..., channel], alone, atol=2e-5)
 
 
 # The gate ------------------------------------------------------------------------------
