@@ -115,9 +115,10 @@ def engine_budget(choice: str) -> kernels.Budget:
 @dataclass(frozen=True)
 class Expected:
     """What a job should take, in seconds, from the figures above. `seconds` is the likely
-    time (Auto and Fast: the kernel engine's, as most photos stay there); `longest` adds the
-    network that Auto and Fast hand some photos to, for the queue the job goes to. None
-    where a network's speed is unknown."""
+    time (Auto and Fast: the kernel engine's, which every photo takes first); `longest` adds
+    the network that Auto and Fast run where the engine cannot help and, on clean photos,
+    for a second opinion (inference.auto), for the queue the job goes to. None where a
+    network's speed is unknown."""
 
     seconds: float | None
     longest: float | None

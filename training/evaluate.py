@@ -212,7 +212,8 @@ def alignment(bench_dir: Path, names: list[str]) -> Alignment | None:
     return None
 
 
-def _score(image: np.ndarray, sharp: np.ndarray, align: Alignment | None, seconds: float | None = None) -> Score:
+def score_image(image: np.ndarray, sharp: np.ndarray, align: Alignment | None, seconds: float | None = None) -> Score:
+    """PSNR and SSIM of an image against its sharp frame, aligned as the set is scored."""
     if align is None:
         return Score(metrics.psnr(image, sharp), metrics.ssim(image, sharp), seconds)
     scored = metrics.aligned(image, sharp, radius=align.radius, border=align.border)
@@ -306,7 +307,7 @@ def evaluate(
         target = grey(sharp) if grey_pair else sharp
 
         def score(image: np.ndarray, seconds: float | None = None) -> Score:
-            return _score(grey(image) if grey_pair else image, target, align, seconds)
+            return score_image(grey(image) if grey_pair else image, target, align, seconds)
 
         sharpened, baseline_seconds = _timed(lambda: baseline.unsharp_mask(blurred))
         method_score = None
