@@ -46,7 +46,7 @@ REGION_MIN_SIDE = 160
 # its blur figure fell is at 0.0015 or more.
 CLEAN_NOISE = 0.0012
 # On kohler's real shakes SRN's result was at most 0.03 sharper by the blur figure than the
-# engine's, which gained 1.2 dB more there; on the two street frames whose quarters' kernels
+# engine's, which gained 1.4 dB more there; on the two street frames whose quarters' kernels
 # agreed by chance, 0.07 and 0.12 sharper, where SRN gains 7 dB and the engine nothing.
 CLEARLY_SHARPER = 0.05
 

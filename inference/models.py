@@ -5,7 +5,6 @@ from django.utils import timezone
 from deblursite.storage import get_models_storage
 
 
-
 class NoModelInstalled(RuntimeError):
     """No model serves the choice asked for. Here rather than in inference.engine so that code
     without TensorFlow (inference.auto) can catch it. The message is its only argument, so
