@@ -128,7 +128,9 @@ def test_best_quality_and_fast_results_name_the_model_that_made_them_and_camera_
     expect(page.locator("#kernel figcaption")).to_contain_text("The blur we found: the camera’s path,")
     kernel = page.locator("#kernel img")
     assert "pixels across" in kernel.get_attribute("alt")
-    assert page.evaluate("img => img.complete && img.naturalWidth > 100", kernel.element_handle())
+    # the result page shows before the kernel's picture has arrived: wait for it, then check it drew
+    expect(kernel).to_have_js_property("complete", True)
+    assert kernel.evaluate("img => img.naturalWidth") > 100
     page.screenshot(path=SHOTS / "09-camera-shake-result.png", full_page=True)
 
     page.goto(f"{live_server.url}/photos/")
