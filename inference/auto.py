@@ -1,8 +1,8 @@
 """What each user-facing choice does to a photo, and what Auto decides for it.
 
 Choices (Choice): "shake" runs the kernel engine; "best" the network that an administrator
-set to serve it; "auto" decides per photo, and "fast" too on a smaller budget with the fast
-network. A photo whose blur is one kernel everywhere (camera shake, focus) goes to the
+set to serve it; "auto" decides per photo, and "fast" too, with fewer deconvolution steps and the
+fast network. A photo whose blur is one kernel everywhere (camera shake, focus) goes to the
 kernel engine, which beats the networks there; a photo whose blur differs from place to
 place (things moving, a camera moving through a street) goes to the network. Every outcome says which method made it, how it went
 (Verdict) and why, in words for the person.
@@ -72,12 +72,12 @@ def kernel_agreement(a: np.ndarray, b: np.ndarray) -> float:
     return float(correlation.max() / max(np.sqrt((a * a).sum() * (b * b).sum()), 1e-12))
 
 
-def regional_agreement(rgb: np.ndarray, budget: kernels.Budget = kernels.FULL) -> float | None:
+def regional_agreement(rgb: np.ndarray) -> float | None:
     """How alike the kernels estimated in the textured quadrants of the photo are (the
     agreement of the least alike pair), or None when the photo is too small, or flat in all
     but one quadrant, to tell. A moving car or person changes the blur in one quadrant
     only, so the least alike pair is what tells."""
-    gray, _ = kernels.working_copy(kernels.luminance(rgb.astype(np.float32) / 255), budget.work_long_side)
+    gray, _ = kernels.working_copy(kernels.luminance(rgb.astype(np.float32) / 255))
     height, width = gray.shape
     if min(height, width) // 2 < REGION_MIN_SIDE:
         return None
@@ -86,7 +86,7 @@ def regional_agreement(rgb: np.ndarray, budget: kernels.Budget = kernels.FULL) -
     for rows in (slice(0, height // 2), slice(height // 2, height)):
         for columns in (slice(0, width // 2), slice(width // 2, width)):
             quadrant = gray[rows, columns]
-            window = quadrant[kernels.select_window(quadrant, budget.window // 2)]
+            window = quadrant[kernels.select_window(quadrant, kernels.WINDOW // 2)]
             # Flat quadrants are left out (gate.TEXTURED_EDGE): with them, uniform blur of
             # photos with flat sky looked like blur varying from place to place (held-out
             # set: 0.26 and 0.34 for two uniform blurs, which the kernel engine improves).
@@ -126,8 +126,8 @@ def run_kernel_engine(rgb: np.ndarray, progress=None, budget: kernels.Budget = k
     with ThreadPoolExecutor(1) as pool:
         # The photo's kernel is estimated while its quarters are compared: both take
         # seconds, on a core each, and most photos pass the comparison.
-        estimated = None if kernels.unusable(gray) else pool.submit(kernels.estimate_kernel, gray, budget)
-        agreement = regional_agreement(rgb, budget)
+        estimated = None if kernels.unusable(gray) else pool.submit(kernels.estimate_kernel, gray)
+        agreement = regional_agreement(rgb)
     if _varies(agreement):
         return Outcome(
             rgb, Method.NONE, Verdict.NOT_IMPROVED,
@@ -195,8 +195,8 @@ def run_auto(rgb: np.ndarray, load: NetworkLoader, progress=None, *, budget=kern
     gate rejects its result) the network serving `network`. On a clean photo the network
     also runs where the engine kept its result or found no blur, and is kept where clearly
     sharper (_rival): the quarters' kernels can agree on a street scene by chance. Auto
-    spends the full budget and falls back to Best quality; Fast the quick budget and its own
-    network."""
+    spends the full budget and falls back to Best quality; Fast deconvolves in fewer steps
+    (kernels.QUICK) and falls back to its own network."""
     outcome = run_kernel_engine(rgb, progress, budget)
     if outcome.method == Method.KERNEL:
         found = "The photo shows one blur everywhere, as camera shake or focus blur does, which the kernel engine handles best."

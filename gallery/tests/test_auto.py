@@ -218,7 +218,7 @@ def test_auto_sends_a_photo_whose_blur_differs_from_place_to_place_to_the_networ
 
     # What Auto measures on large photos (kernels of the photo's quarters that disagree),
     # set here: the photos of these tests are too small to tell.
-    monkeypatch.setattr(auto, "regional_agreement", lambda rgb, budget: 0.2)
+    monkeypatch.setattr(auto, "regional_agreement", lambda rgb: 0.2)
 
     job = finished(new_photo(alice, shaken(scene())))
 
@@ -237,7 +237,7 @@ def test_a_networks_result_records_the_precision_it_ran_at(alice, active_model, 
 
     settings.INFERENCE_PRECISION = setting
     # The tiny network's output is kept only when sharper: a sharpening stands in for it.
-    monkeypatch.setattr(auto, "regional_agreement", lambda rgb, budget: 0.2)
+    monkeypatch.setattr(auto, "regional_agreement", lambda rgb: 0.2)
     monkeypatch.setattr(auto, "_judged", lambda rgb, output: ("sharper", "Sharper."))
 
     job = finished(new_photo(alice, shaken(scene())))
@@ -249,7 +249,7 @@ def test_a_networks_result_records_the_precision_it_ran_at(alice, active_model, 
 def test_auto_fails_saying_so_when_such_a_photo_needs_a_network_and_none_is_installed(alice, media_storage, monkeypatch):
     from inference import auto
 
-    monkeypatch.setattr(auto, "regional_agreement", lambda rgb, budget: 0.2)
+    monkeypatch.setattr(auto, "regional_agreement", lambda rgb: 0.2)
 
     job = finished(new_photo(alice, shaken(scene())))
 

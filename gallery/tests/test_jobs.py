@@ -333,7 +333,7 @@ def test_a_queued_job_expects_its_models_measured_time_and_the_finishing(alice, 
 
     assert best.expected_seconds == pytest.approx(20.0 + finishing)
     assert best.wait_seconds == 0 and best.eta_seconds == pytest.approx(best.expected_seconds)
-    # Fast tries the kernel engine on its quick budget first, and is routed by the network it may hand the photo to.
+    # Fast tries the kernel engine, in fewer deconvolution steps, first, and is routed by the network it may hand the photo to.
     fast = speed.expected("fast", 0.5)
     assert fast.seconds == pytest.approx(kernels.QUICK.seconds(0.5) + finishing)
     assert fast.longest == pytest.approx(fast.seconds + 1.0)

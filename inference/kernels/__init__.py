@@ -5,6 +5,7 @@ restore() estimates the kernel on the luminance of a working copy of bounded siz
 the result without a reference (gate). Plain NumPy/SciPy, written from the papers each
 module names."""
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,17 +23,12 @@ WINDOW = 640
 
 @dataclass(frozen=True)
 class Budget:
-    """How much work the engine spends on a photo: the working copy's long side and the
-    estimation window (pixels), how fast the deconvolution's coupling grows (fewer steps),
-    and the gate's bound on the reblur spread (gate.MAX_REBLUR_SPREAD; None: not judged).
-    What it costs, about, on one CPU worker, for time estimates: the estimation's seconds
+    """How much work the engine's deconvolution spends on a photo: how fast its coupling
+    grows (fewer steps). What it costs, about, on one CPU worker, for time estimates: the estimation's seconds
     whatever the size, and the full-resolution deconvolution's seconds per megapixel; the
     measured pace on the site's workers scales it (inference.speed.engine_seconds)."""
 
-    work_long_side: int
-    window: int
     beta_growth: float
-    max_reblur_spread: float | None
     fixed_seconds: float
     seconds_per_megapixel: float
     name: str
@@ -43,14 +39,16 @@ class Budget:
 
 # Costs measured with the quarters' check (auto.run_kernel_engine) on kohler's photos resized
 # to 0.3 to 8 MP, 2 cores with AVX-512, 2026-12-07: the estimation 3.1 to 4.6 s, the
-# deconvolution and the gate 1.3 to 2.4 s per megapixel (the quick budget: 1.9 to 2.6 s,
-# 1.0 to 1.8 s per megapixel).
-FULL = Budget(WORK_LONG_SIDE, WINDOW, deconvolve.BETA_GROWTH, gate.MAX_REBLUR_SPREAD, 3.8, 1.75, "full")
-# The Fast choice: a smaller working copy and window, and five deconvolution steps for six.
-# Its coarser deconvolution of a smaller copy leaves residuals that follow the content more:
-# real camera shake (kohler) spread up to 3.87, and judging it cost Fast 0.85 dB there,
-# while street scenes' copies are too small to judge (measured 2026-12-07).
-QUICK = Budget(640, 400, 4.0, None, 2.2, 1.2, "quick")
+# deconvolution and the gate 1.3 to 2.4 s per megapixel (with the quick budget's five steps
+# 1.0 to 1.8 s).
+FULL = Budget(deconvolve.BETA_GROWTH, 3.8, 1.75, "full")
+# The Fast choice: five deconvolution steps for six. The estimation, the quarters' check and
+# the gate are the same for every choice: a smaller working copy (640 px, a 400 px window, until
+# 2026-12-07) cost Fast 0.43 dB on street scenes (gopro-real): the quarters' kernels of its
+# coarser estimates agreed by chance (12 of 30 frames at UNIFORM_AGREEMENT or more, against 4
+# on the full budget) and its 16:9 copies were too small to judge the reblur spread, so Fast
+# deconvolved frames whose blur varies by up to -3.7 dB each (docs/decisions.md).
+QUICK = dataclasses.replace(FULL, beta_growth=4.0, seconds_per_megapixel=1.2, name="quick")
 # The kernel's support at the working size, as a share of the long side, within bounds.
 KERNEL_SHARE = 0.04
 KERNEL_MIN, KERNEL_MAX = 31, 61
@@ -114,15 +112,15 @@ def kernel_size(long_side: int) -> int:
     return estimate.odd(np.clip(long_side * KERNEL_SHARE, KERNEL_MIN, KERNEL_MAX))
 
 
-def working_copy(gray: np.ndarray, long_side: int = WORK_LONG_SIDE) -> tuple[np.ndarray, float]:
-    scale = min(1.0, long_side / max(gray.shape))
+def working_copy(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    scale = min(1.0, WORK_LONG_SIDE / max(gray.shape))
     return estimate.downscale(gray, scale), scale
 
 
-def estimate_kernel(gray: np.ndarray, budget: Budget = FULL) -> tuple[np.ndarray, np.ndarray, float]:
+def estimate_kernel(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """(kernel at working scale, working grey copy, scale) for a grey photo in [0, 1]."""
-    work, scale = working_copy(gray, budget.work_long_side)
-    rows, columns = select_window(work, budget.window)
+    work, scale = working_copy(gray)
+    rows, columns = select_window(work, WINDOW)
     kernel = estimate.estimate(work[rows, columns], kernel_size(max(work.shape)))
     return kernel, work, scale
 
@@ -180,7 +178,7 @@ def restore(
 ) -> KernelResult:
     """Estimate the photo's blur kernel and deconvolve a uint8 RGB photo by it. The output
     is the input itself when the photo is not blurred or the gate rejects the result.
-    `estimated`: what estimate_kernel gave for this photo and budget, when the caller
+    `estimated`: what estimate_kernel gave for this photo, when the caller
     already has it; a caller estimates only on a photo that unusable() accepted, so the
     check is not made twice."""
     image = rgb.astype(np.float32) / 255
@@ -188,7 +186,7 @@ def restore(
     why = None if estimated else unusable(gray)
     if why:
         return KernelResult(rgb, None, noise_sigma(gray), gate.Verdict(passed=False, sharp=False, reasons=[why]))
-    kernel, work, scale = estimated or estimate_kernel(gray, budget)
+    kernel, work, scale = estimated or estimate_kernel(gray)
     if progress:
         progress(estimation_share(rgb.shape, budget))
     noise = noise_sigma(work)
@@ -198,6 +196,6 @@ def restore(
     restored = deblur(rgb, full_kernel, noise_sigma(gray), budget)
     if progress:
         progress(1.0)
-    verdict = gate.check(work, estimate.downscale(luminance(restored), scale), kernel, noise, budget.max_reblur_spread)
+    verdict = gate.check(work, estimate.downscale(luminance(restored), scale), kernel, noise)
     output = np.clip(np.rint(restored * 255), 0, 255).astype(np.uint8) if verdict.passed else rgb
     return KernelResult(output, full_kernel, noise, verdict)

@@ -108,13 +108,9 @@ def _local_detail(gray: np.ndarray) -> np.ndarray:
     return np.abs(gray - ndimage.uniform_filter(gray, 3))
 
 
-def check(
-    gray: np.ndarray, restored: np.ndarray, kernel: np.ndarray, noise: float, max_spread: float | None = MAX_REBLUR_SPREAD
-) -> Verdict:
+def check(gray: np.ndarray, restored: np.ndarray, kernel: np.ndarray, noise: float) -> Verdict:
     """Judge a deconvolution: `gray` the input's luminance and `restored` the result's, both
-    float32 in [0, 1] at the scale the kernel is for; `noise` the input's noise sigma;
-    `max_spread` the reblur spread above which one kernel does not explain the photo, None
-    not to judge it."""
+    float32 in [0, 1] at the scale the kernel is for; `noise` the input's noise sigma."""
     figures = kernel_figures(kernel)
     if figures["radius"] < SHARP_RADIUS:
         return Verdict(passed=False, sharp=True, figures=figures)
@@ -134,7 +130,7 @@ def check(
     spread = reblur_spread(gray[inner], residual, detail)
     if spread is not None:
         figures["reblur_spread"] = spread
-        if max_spread is not None and spread > max_spread:
+        if spread > MAX_REBLUR_SPREAD:
             reasons.append(
                 f"one blur explains some parts of the photo {spread:.1f} times worse than others, so its blur "
                 "differs from place to place, as when things move"

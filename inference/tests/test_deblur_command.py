@@ -119,7 +119,7 @@ def test_a_choice_by_its_key_and_auto_by_default(two_models, photos, tmp_path):
     result = {folder: np.asarray(Image.open(tmp_path / folder / "cat.png")) for folder in runs}
     assert np.array_equal(result["default"], result["auto"])
     assert not np.array_equal(result["best"], result["by-name"])
-    # Fast: the kernel engine on a quick budget first, the fast network where it cannot help.
+    # Fast: the kernel engine with fewer deconvolution steps first, the fast network where it cannot help.
     assert re.search(r"\((kernel estimation|left as it was|deblurring network: tiny-fast)", said["fast"])
     # Each photo's verdict, and what made it. The tiny network's weights are random: where its
     # output barely changed the blur figure, the photo is kept, and the line says whose it was.
@@ -177,7 +177,7 @@ def test_auto_says_which_photo_needed_a_network_that_no_model_serves(db, photos,
     from inference import auto
 
     # What Auto measures on large photos: kernels of the photo's quarters that disagree.
-    monkeypatch.setattr(auto, "regional_agreement", lambda rgb, budget: 0.2)
+    monkeypatch.setattr(auto, "regional_agreement", lambda rgb: 0.2)
     out, err = StringIO(), StringIO()
 
     with pytest.raises(CommandError, match="1 of 1 images needed a network that no model serves"):

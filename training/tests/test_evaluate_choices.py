@@ -47,7 +47,7 @@ def test_camera_shake_and_auto_are_scored_without_a_model(db, shaken_bench):
 def test_auto_that_needs_a_network_says_none_serves_it(db, shaken_bench, monkeypatch):
     from inference import auto
 
-    monkeypatch.setattr(auto, "regional_agreement", lambda rgb, budget: 0.2)
+    monkeypatch.setattr(auto, "regional_agreement", lambda rgb: 0.2)
 
     with pytest.raises(CommandError, match='No model serves "Best quality" yet'):
         run(str(shaken_bench), "--model", "auto")
