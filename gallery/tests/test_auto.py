@@ -238,7 +238,7 @@ def test_a_networks_result_records_the_precision_it_ran_at(alice, active_model, 
     settings.INFERENCE_PRECISION = setting
     # The tiny network's output is kept only when sharper: a sharpening stands in for it.
     monkeypatch.setattr(auto, "regional_agreement", lambda rgb: 0.2)
-    monkeypatch.setattr(auto, "_judged", lambda rgb, output: ("sharper", "Sharper."))
+    monkeypatch.setattr(auto, "_judged", lambda rgb, output, margin=0.0: ("sharper", "Sharper."))
 
     job = finished(new_photo(alice, shaken(scene())))
 
