@@ -106,7 +106,7 @@ def main() -> None:
     for left_over in user.photos.all():  # of a run that was stopped: they would be ahead in the queue
         delete_photo(left_over)
     print(f"CPU flags: {' '.join(sorted(precision.cpu_flags() & (precision.HARDWARE_BFLOAT16 | {'avx2', 'avx512f'})))}")
-    print(f"{precision.why(settings.INFERENCE_PRECISION)} Kernel engine {kernels.FULL.fixed_seconds:g} s + {kernels.FULL.seconds_per_megapixel:g} s/MP")
+    print(f"{precision.why(settings.INFERENCE_PRECISION)} Kernel engine {kernels.ESTIMATION_SECONDS:g} s + {kernels.FULL.seconds_per_megapixel:g} s/MP")
     print(f"{'MP':>5} {'choice':>6} {'source':>10} {'method':>7} {'expected':>9} {'actual':>8} {'error':>7}  time left rose")
     rows = []
     started = timezone.now()

@@ -76,7 +76,7 @@ UNKNOWN_CHOICE = unknown_choice("%(value)s")
 
 
 def kernel_engine_speed() -> str:
-    return f"about {kernels.FULL.fixed_seconds:g} s plus {kernels.FULL.seconds_per_megapixel:g} s per megapixel"
+    return f"about {kernels.ESTIMATION_SECONDS:g} s plus {kernels.FULL.seconds_per_megapixel:g} s per megapixel"
 
 
 def limits_help() -> str:

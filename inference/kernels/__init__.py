@@ -21,27 +21,28 @@ WORK_LONG_SIDE = 1024
 WINDOW = 640
 
 
+# Costs measured with the quarters' check (auto.run_kernel_engine) on kohler's photos resized
+# to 0.3 to 8 MP, 2 cores with AVX-512, 2026-12-07: the estimation 3.1 to 4.6 s whatever the
+# photo's size and the budget, the deconvolution and the gate 1.3 to 2.4 s per megapixel
+# (with the quick budget's five steps 1.0 to 1.8 s).
+ESTIMATION_SECONDS = 3.8
+
+
 @dataclass(frozen=True)
 class Budget:
     """How much work the engine's deconvolution spends on a photo: how fast its coupling
-    grows (fewer steps). What it costs, about, on one CPU worker, for time estimates: the estimation's seconds
-    whatever the size, and the full-resolution deconvolution's seconds per megapixel; the
-    measured pace on the site's workers scales it (inference.speed.engine_seconds)."""
+    grows (fewer steps), and what that costs on one CPU worker, about, for time estimates;
+    the measured pace on the site's workers scales it (inference.speed.engine_seconds)."""
 
     beta_growth: float
-    fixed_seconds: float
-    seconds_per_megapixel: float
+    seconds_per_megapixel: float  # the full-resolution deconvolution and the gate
     name: str
 
     def seconds(self, megapixels: float) -> float:
-        return self.fixed_seconds + self.seconds_per_megapixel * megapixels
+        return ESTIMATION_SECONDS + self.seconds_per_megapixel * megapixels
 
 
-# Costs measured with the quarters' check (auto.run_kernel_engine) on kohler's photos resized
-# to 0.3 to 8 MP, 2 cores with AVX-512, 2026-12-07: the estimation 3.1 to 4.6 s, the
-# deconvolution and the gate 1.3 to 2.4 s per megapixel (with the quick budget's five steps
-# 1.0 to 1.8 s).
-FULL = Budget(deconvolve.BETA_GROWTH, 3.8, 1.75, "full")
+FULL = Budget(deconvolve.BETA_GROWTH, 1.75, "full")
 # The Fast choice: five deconvolution steps for six. The estimation, the quarters' check and
 # the gate are the same for every choice: a smaller working copy (640 px, a 400 px window, until
 # 2026-12-07) cost Fast 0.43 dB on street scenes (gopro-real): the quarters' kernels of its
@@ -166,7 +167,7 @@ def unusable(gray: np.ndarray) -> str | None:
 def estimation_share(shape: tuple[int, ...], budget: Budget) -> float:
     """The share of restore()'s time that the kernel's estimation takes, about: where its
     progress stands once the kernel is known (the rest is the full-size deconvolution)."""
-    return budget.fixed_seconds / budget.seconds(shape[0] * shape[1] / 1e6)
+    return ESTIMATION_SECONDS / budget.seconds(shape[0] * shape[1] / 1e6)
 
 
 def restore(
