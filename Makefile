@@ -51,10 +51,11 @@ node:
 node_modules/.package-lock.json: package.json package-lock.json | node
 	npm ci --ignore-scripts --no-audit --no-fund
 
-# Two workers (pytest-xdist): most tests wait on a browser, a worker or the services, and the
-# run takes half the time on two cores (deblursite/tests/parallel.py gives each its services).
+# Two workers (pytest-xdist), the idle one taking tests from the other: most tests wait on a
+# browser, a worker or the services, and the run takes half the time on two cores
+# (deblursite/tests/parallel.py gives each worker its own services).
 test: $(VENV)/.installed-test chromium node_modules/.package-lock.json
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 --dist worksteal
 
 clean:
 	rm -rf $(VENV) var test-artifacts node_modules
