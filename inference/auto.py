@@ -121,7 +121,9 @@ def _judged(rgb: np.ndarray, output: np.ndarray, margin: float = LITTLE_CHANGE) 
     change" where it fell by less than `margin`."""
     before, after = metrics.blur(rgb), metrics.blur(output)
     if before - after < margin:
-        return Verdict.LITTLE_CHANGE, f"The photo's blur figure barely changed ({before:.2f} to {after:.2f})."
+        return Verdict.LITTLE_CHANGE, (
+            f"The photo's blur figure went from {before:.2f} to {after:.2f}: a fall under {margin:.2f} does not count as sharper."
+        )
     return Verdict.SHARPER, f"The blur figure fell from {before:.2f} to {after:.2f}."
 
 
