@@ -1,4 +1,4 @@
-"""The test run split over the CPU's cores (pytest-xdist, `-n auto`): each worker gets its
+"""The test run split over processes (pytest-xdist, `make test`'s `-n 2`): each worker gets its
 own Redis databases and var folder, as it gets its own PostgreSQL test database from
 pytest-django. Tests flush the cache and the broker, and a worker's Celery worker takes any
 job on its broker: shared, the workers would wipe each other's throttle counts and run each
